@@ -1,0 +1,188 @@
+"""The ``biblio`` command: parse options, show progress, call the library, say where files went.
+
+Every failure the library raises on purpose (:class:`biblio.errors.BiblioError`) becomes one line
+on stderr and exit status 2 (usage, input) or 1 (runtime); argparse's own usage errors exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from biblio.errors import BiblioError, UsageError
+
+__all__ = ["main"]
+
+DEFAULT_BASE_URL = "https://api.openalex.org"
+
+
+def _years(text: str) -> tuple[int, int]:
+    """Parse ``2024`` or ``2015-2024`` into an inclusive (first, last) pair.
+
+    >>> _years("2015-2024"), _years("2024")
+    ((2015, 2024), (2024, 2024))
+    """
+    first, _, last = text.partition("-")
+    try:
+        span = (int(first), int(last or first))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a year or a range like 2015-2024")
+    if span[0] > span[1] or span[0] < 1800:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a valid year range")
+    return span
+
+
+def _units(text: str) -> list[str]:
+    units = [u.strip() for u in text.split(",") if u.strip()]
+    if not units:
+        raise argparse.ArgumentTypeError("--units needs at least one unit, e.g. CN,US,EU27")
+    return units
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="biblio", description=__doc__.splitlines()[0])
+    parser.add_argument("--cache", type=Path, default=Path("cache"), help="data folder")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        # Accepted after the subcommand too: `biblio fetch --cache DIR …`.
+        p.add_argument("--cache", type=Path, default=argparse.SUPPRESS, help="data folder")
+
+    def selection(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--name", required=True, help="dataset name (folder under --cache)")
+        p.add_argument("--years", type=_years, default=None, help="e.g. 2015-2024")
+        p.add_argument("--selection", default="subfield:1702",
+                       help="subfield:1702 | topic-subfield:1702 | concept:C154945302")
+        p.add_argument("--types", type=_units, default=None, help="work types, e.g. article")
+        p.add_argument("--refresh", action="store_true", help="rebuild a finished dataset")
+        p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    fetch = sub.add_parser("fetch", help="fetch AI works from the OpenAlex API into a dataset")
+    common(fetch)
+    selection(fetch)
+    fetch.add_argument("--base-url", default=DEFAULT_BASE_URL)
+    fetch.add_argument("--mailto", default=None)
+    fetch.add_argument("--api-key", default=None, help="or env OPENALEX_API_KEY")
+    fetch.add_argument("--rate", type=float, default=10.0, help="requests per second (max 100)")
+    fetch.add_argument("--workers", type=int, default=8, help="partitions fetched at once")
+
+    ingest = sub.add_parser("ingest", help="build a dataset from OpenAlex snapshot files")
+    common(ingest)
+    ingest.add_argument("snapshot", type=Path, help="snapshot folder (with works/, institutions/)")
+    selection(ingest)
+    ingest.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+
+    metrics = sub.add_parser("metrics", help="write every table of METRICS.md")
+    common(metrics)
+    metrics.add_argument("dataset", help="dataset folder or name under --cache")
+    metrics.add_argument("--years", type=_years, default=None, help="default: every year")
+    metrics.add_argument("--units", type=_units, default=None, help="e.g. CN,US,GB,EU27")
+    metrics.add_argument("--threshold", type=int, default=50)
+    metrics.add_argument("--groups", type=Path, default=None, help="TOML file of unit groups")
+    metrics.add_argument("--no-rollup", action="store_true", help="count institutions as listed")
+    metrics.add_argument("--min-works", type=int, default=1, help="k of active researchers")
+    metrics.add_argument("--window-years", type=int, default=1, help="m of active researchers")
+    metrics.add_argument("--out", type=Path, required=True)
+
+    for name, help_text, default_out in (
+        ("report", "build the HTML and Markdown report", "reports/{year}"),
+        ("benchmark", "build the yearly benchmark bundle", "reports/benchmark-{year}"),
+    ):
+        p = sub.add_parser(name, help=help_text)
+        common(p)
+        p.add_argument("dataset", help="dataset folder or name under --cache")
+        p.add_argument("--year", type=int, default=None, help="default: latest complete year")
+        p.add_argument("--out", type=Path, default=None, help=f"default: {default_out}")
+        p.add_argument("--groups", type=Path, default=None, help="TOML file of unit groups")
+        p.add_argument("--threshold", type=int, default=50)
+        if name == "benchmark":
+            p.add_argument("--previous", type=Path, default=None, help="last year's bundle")
+    return parser
+
+
+def _run(args: argparse.Namespace) -> None:
+    from fetchers.normalise import Selection
+    from fetchers.store import WorkFilter
+
+    cache: Path = args.cache
+    if args.command in ("fetch", "ingest"):
+        filters = WorkFilter(
+            selection=Selection.parse(args.selection),
+            years=args.years,
+            types=tuple(args.types or ()),
+            apply_selection=args.command == "ingest",
+        )
+        final = cache / args.name
+        if args.command == "fetch":
+            from fetchers.api import fetch_dataset
+
+            api_key = args.api_key or os.environ.get("OPENALEX_API_KEY") or None
+            if not 0 < args.rate <= 100:
+                raise UsageError(f"--rate {args.rate}: must be above 0 and at most 100")
+            manifest = fetch_dataset(
+                final, filters=filters, base_url=args.base_url, mailto=args.mailto,
+                api_key=api_key, refresh=args.refresh, rate=args.rate, workers=args.workers,
+                progress=not args.no_progress,
+            )
+        else:
+            from fetchers.snapshot import ingest_snapshot
+
+            manifest = ingest_snapshot(
+                args.snapshot, final, filters=filters, workers=args.workers,
+                refresh=args.refresh, progress=not args.no_progress,
+            )
+        if manifest is not None:
+            print(f"{manifest['records']['works']} works in {final}")
+        return
+
+    from biblio.demo import ensure_dataset
+
+    dataset_path = ensure_dataset(args.dataset, cache)
+    if args.command == "metrics":
+        from biblio.tables import MetricOptions, run_metrics
+
+        options = MetricOptions(
+            years=args.years, units=args.units, threshold=args.threshold, groups=args.groups,
+            rollup=not args.no_rollup, min_works=args.min_works, window_years=args.window_years,
+        )
+        written = run_metrics(dataset_path, options, out=args.out)
+        print(f"{len(written)} files in {args.out}")
+    elif args.command == "report":
+        from biblio.report import build_report
+
+        out = build_report(dataset_path, year=args.year, out=args.out, groups=args.groups,
+                           threshold=args.threshold)
+        print(f"report in {out}")
+    elif args.command == "benchmark":
+        from biblio.bundle import build_benchmark
+
+        out = build_benchmark(dataset_path, year=args.year, out=args.out, groups=args.groups,
+                              threshold=args.threshold, previous=args.previous)
+        print(f"benchmark bundle in {out}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit status."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        _run(args)
+    except BiblioError as exc:
+        print(f"biblio: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("biblio: interrupted; progress so far is kept, rerun to resume", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,230 @@
+"""Datasets on disk: atomic writes, the manifest, and reading the three tables lazily.
+
+A dataset is a folder holding ``works.arrow``, ``authorships.arrow`` and ``institutions.arrow``
+(Arrow IPC; a table may instead be split into ``<table>/*.arrow`` parts) and ``manifest.json``.
+The manifest is written last, so a folder without one is not a dataset. Writers build a dataset in
+a sibling staging folder and move it into place in one rename (:func:`publish_dataset`).
+
+Examples
+--------
+>>> import tempfile, polars as pl
+>>> from biblio.schema import INSTITUTIONS
+>>> root = Path(tempfile.mkdtemp())
+>>> empty = pl.from_arrow(INSTITUTIONS.empty_table())
+>>> write_table(empty, root / "institutions.arrow", INSTITUTIONS)
+>>> sorted(p.name for p in root.iterdir())
+['institutions.arrow']
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.ipc as ipc
+
+from biblio.errors import InputError, SchemaError
+from biblio.schema import INPUT_TABLES
+
+__all__ = [
+    "DEFAULT_CACHE",
+    "Dataset",
+    "atomic_path",
+    "atomic_write",
+    "file_sha256",
+    "open_dataset",
+    "publish_dataset",
+    "resolve_dataset",
+    "write_manifest",
+    "write_table",
+]
+
+DEFAULT_CACHE = Path("cache")
+MANIFEST = "manifest.json"
+
+
+@contextlib.contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; on success rename it onto ``target``.
+
+    On any exception the temporary file is removed and ``target`` is left as it was.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        with open(tmp_path, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp_path, target)
+    finally:
+        tmp_path.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def atomic_write(target: Path, mode: str = "w") -> Iterator[IO[Any]]:
+    """Open a file that appears at ``target`` only once it is completely written.
+
+    >>> import tempfile
+    >>> p = Path(tempfile.mkdtemp()) / "x.txt"
+    >>> with atomic_write(p) as fh:
+    ...     _ = fh.write("done")
+    >>> p.read_text()
+    'done'
+    """
+    with atomic_path(target) as tmp, open(tmp, mode, encoding=None if "b" in mode else "utf-8") as fh:
+        yield fh
+
+
+def write_table(frame: pl.DataFrame | pa.Table, path: Path, schema: pa.Schema) -> None:
+    """Write ``frame`` as an Arrow IPC file with exactly ``schema``, atomically."""
+    table = frame.to_arrow() if isinstance(frame, pl.DataFrame) else frame
+    table = table.select(schema.names).cast(schema)
+    with atomic_path(path) as tmp, ipc.new_file(tmp, schema) as writer:
+        writer.write_table(table)
+
+
+def file_sha256(path: Path) -> str:
+    """The hex SHA-256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _data_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*.arrow") if not p.name.startswith("."))
+
+
+def write_manifest(folder: Path, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Write ``manifest.json`` last: ``fields`` plus record counts and a SHA-256 per data file.
+
+    ``fields`` carries source, selection, years and the like; it must never hold an API key.
+    """
+    from biblio import __version__
+
+    manifest: dict[str, Any] = {
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "package_version": __version__,
+        **fields,
+    }
+    manifest["records"] = {
+        name: int(_scan(folder, name).select(pl.len()).collect().item()) for name in INPUT_TABLES
+    }
+    manifest["sha256"] = {
+        p.relative_to(folder).as_posix(): file_sha256(p) for p in _data_files(folder)
+    }
+    with atomic_write(folder / MANIFEST) as fh:
+        json.dump(manifest, fh, indent=2, sort_keys=True, default=str)
+        fh.write("\n")
+    return manifest
+
+
+def publish_dataset(staging: Path, final: Path) -> None:
+    """Move a finished staging folder to ``final``, replacing an older dataset there.
+
+    The old dataset is renamed aside first and removed only after the new one is in place.
+    """
+    if not (staging / MANIFEST).exists():
+        raise InputError(f"{staging}: no {MANIFEST}; the dataset is not finished")
+    old = final.with_name(f".{final.name}.old")
+    if old.exists():
+        shutil.rmtree(old)
+    if final.exists():
+        os.replace(final, old)
+    os.replace(staging, final)
+    if old.exists():
+        shutil.rmtree(old)
+
+
+def _table_files(folder: Path, name: str) -> list[Path]:
+    single = folder / f"{name}.arrow"
+    if single.exists():
+        return [single]
+    return sorted(p for p in (folder / name).glob("*.arrow") if not p.name.startswith("."))
+
+
+def _scan(folder: Path, name: str) -> pl.LazyFrame:
+    files = _table_files(folder, name)
+    schema = INPUT_TABLES[name]
+    if not files:
+        return pl.LazyFrame(schema=pl.Schema(pl.from_arrow(schema.empty_table()).schema))
+    for path in files:
+        try:
+            found = ipc.open_file(path).schema
+        except (OSError, pa.ArrowInvalid) as exc:
+            raise InputError(f"{path}: not a readable Arrow IPC file ({exc})") from exc
+        missing = [f.name for f in schema if f.name not in found.names]
+        if missing:
+            raise SchemaError(f"{path}: column {missing[0]!r} is missing; refetch the dataset")
+        for field in schema:
+            if not found.field(field.name).type.equals(field.type):
+                raise SchemaError(
+                    f"{path}: column {field.name!r} is {found.field(field.name).type}, "
+                    f"expected {field.type}; refetch the dataset"
+                )
+    return pl.scan_ipc(files).select(schema.names)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A dataset folder opened for reading: three lazy tables and the manifest."""
+
+    path: Path
+    manifest: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def works(self) -> pl.LazyFrame:
+        return _scan(self.path, "works")
+
+    @property
+    def authorships(self) -> pl.LazyFrame:
+        return _scan(self.path, "authorships")
+
+    @property
+    def institutions(self) -> pl.LazyFrame:
+        return _scan(self.path, "institutions")
+
+
+def resolve_dataset(dataset: str | Path, cache: Path = DEFAULT_CACHE) -> Path:
+    """A dataset argument as a folder: a path that exists, else a name under ``cache``."""
+    path = Path(dataset)
+    if path.is_dir():
+        return path
+    return cache / str(dataset)
+
+
+def open_dataset(dataset: str | Path, cache: Path = DEFAULT_CACHE) -> Dataset:
+    """Open a dataset folder (or a name under ``cache``) after checking it is complete."""
+    path = resolve_dataset(dataset, cache)
+    manifest_path = path / MANIFEST
+    if not manifest_path.exists():
+        hint = "run `biblio fetch` or `biblio ingest` first" if not path.exists() else (
+            "it is unfinished; rerun the fetch to resume it"
+        )
+        raise InputError(f"dataset {str(dataset)!r} not found at {path} ({hint})")
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputError(f"{manifest_path}: unreadable manifest ({exc})") from exc
+    dataset_obj = Dataset(path, manifest)
+    for name in INPUT_TABLES:
+        _scan(path, name)  # validates every file's schema now, not mid-computation
+    return dataset_obj

@@ -1,0 +1,290 @@
+"""OpenAlex JSON → the Arrow tables of :mod:`biblio.schema`, for the API and snapshots alike.
+
+Records arrive as JSON Lines (one OpenAlex record a line: a snapshot part, or the ``results`` of
+an API page joined by newlines). ``pyarrow.json`` parses only the fields the schema needs, typed,
+in C++ and on every core; polars expressions then flatten and tidy them. No Python code runs per
+record, so one path serves both the fetcher and ``biblio ingest`` and gives the same rows.
+
+Examples
+--------
+>>> line = (b'{"id": "https://openalex.org/W1", "publication_year": 2024, "authorships": '
+...         b'[{"author": {"id": "https://openalex.org/A9"}, "countries": ["CN", "GB"], '
+...         b'"institutions": [{"id": "https://openalex.org/I3"}]}]}')
+>>> works, authorships = normalise_works(read_works(line))
+>>> works["work_id"].to_list(), authorships["author_id"].to_list()
+(['W1'], ['A9'])
+>>> authorships["countries"].to_list()
+[['CN', 'GB']]
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.json as pj
+
+from biblio.errors import InputError, UsageError
+from biblio.schema import AUTHORSHIPS, INSTITUTIONS, WORKS
+
+__all__ = [
+    "SELECT_FIELDS",
+    "Selection",
+    "normalise_institutions",
+    "normalise_works",
+    "read_institutions",
+    "read_works",
+    "short_id",
+]
+
+_s = pa.string()
+_ref = pa.struct([("id", _s)])
+_authorship = pa.struct(
+    [
+        ("author_position", _s),
+        ("author", _ref),
+        ("institutions", pa.list_(_ref)),
+        ("countries", pa.list_(_s)),
+        ("is_corresponding", pa.bool_()),
+    ]
+)
+
+#: The raw fields of a work record that the schema needs (the API's ``select``).
+SELECT_FIELDS = (
+    "id",
+    "doi",
+    "title",
+    "publication_year",
+    "publication_date",
+    "type",
+    "cited_by_count",
+    "counts_by_year",
+    "primary_topic",
+    "is_retracted",
+    "is_paratext",
+    "updated_date",
+    "authorships",
+)
+
+_RAW_WORK_FIELDS: dict[str, pa.DataType] = {
+    "id": _s,
+    "doi": _s,
+    "title": _s,
+    "publication_year": pa.int32(),
+    "publication_date": _s,
+    "type": _s,
+    "cited_by_count": pa.int64(),
+    "counts_by_year": pa.list_(pa.struct([("year", pa.int32()), ("cited_by_count", pa.int64())])),
+    "primary_topic": pa.struct([("id", _s), ("subfield", _ref), ("field", _ref)]),
+    "is_retracted": pa.bool_(),
+    "is_paratext": pa.bool_(),
+    "updated_date": _s,
+    "authorships": pa.list_(_authorship),
+}
+# Only read when a selection needs them (they are long lists in full records).
+_RAW_SELECTION_FIELDS: dict[str, pa.DataType] = {
+    "topics": pa.list_(pa.struct([("subfield", _ref)])),
+    "concepts": pa.list_(_ref),
+}
+_RAW_INSTITUTION = pa.schema(
+    [
+        ("id", _s),
+        ("ror", _s),
+        ("display_name", _s),
+        ("country_code", _s),
+        ("type", _s),
+        ("lineage", pa.list_(_s)),
+    ]
+)
+_BLOCK = 1 << 24  # 16 MiB blocks: large enough for any record, small enough to use both cores
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which works are "AI works": the selection written into a dataset's manifest.
+
+    ``kind`` is ``subfield`` (primary topic's subfield, the default), ``topic-subfield`` (any of
+    the work's topics) or ``concept`` (legacy concept id).
+
+    >>> Selection.parse("subfield:1702").api_filter
+    'primary_topic.subfield.id:1702'
+    >>> Selection.parse("concept:C154945302").api_filter
+    'concepts.id:C154945302'
+    >>> str(Selection.parse("topic-subfield:1702"))
+    'topic-subfield:1702'
+    """
+
+    kind: str = "subfield"
+    value: str = "1702"
+
+    _API = {
+        "subfield": "primary_topic.subfield.id",
+        "topic-subfield": "topics.subfield.id",
+        "concept": "concepts.id",
+    }
+
+    @classmethod
+    def parse(cls, text: str) -> Selection:
+        kind, sep, value = text.partition(":")
+        if not sep or kind not in cls._API or not value.strip():
+            raise UsageError(
+                f"--selection {text!r}: use subfield:1702, topic-subfield:1702 or "
+                "concept:C154945302"
+            )
+        return cls(kind, value.strip())
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.value}"
+
+    @property
+    def api_filter(self) -> str:
+        """The OpenAlex ``filter`` clause for this selection."""
+        return f"{self._API[self.kind]}:{self.value}"
+
+    @property
+    def raw_fields(self) -> tuple[str, ...]:
+        """Raw record fields, beyond ``SELECT_FIELDS``, that :meth:`expr` reads."""
+        return {"subfield": (), "topic-subfield": ("topics",), "concept": ("concepts",)}[
+            self.kind
+        ]
+
+    def expr(self) -> pl.Expr:
+        """A polars predicate over raw records (as :func:`read_works` returns them)."""
+        if self.kind == "subfield":
+            return _short(pl.col("primary_topic").struct.field("subfield").struct.field("id")).eq(
+                self.value
+            )
+        if self.kind == "topic-subfield":
+            ids = pl.col("topics").list.eval(
+                _short(pl.element().struct.field("subfield").struct.field("id"))
+            )
+            return ids.list.contains(self.value).fill_null(False)
+        ids = pl.col("concepts").list.eval(_short(pl.element().struct.field("id")))
+        return ids.list.contains(self.value).fill_null(False)
+
+
+def short_id(url: str | None) -> str | None:
+    """The last path segment of an OpenAlex id URL.
+
+    >>> short_id("https://openalex.org/W2741809807"), short_id("https://openalex.org/subfields/1702")
+    ('W2741809807', '1702')
+    >>> short_id("I27837315") is None
+    False
+    """
+    return None if url is None else url.rsplit("/", 1)[-1]
+
+
+def _short(expr: pl.Expr) -> pl.Expr:
+    return expr.str.split("/").list.last()
+
+
+def _read(data: bytes, schema: pa.Schema, source: str) -> pl.DataFrame:
+    try:
+        table = pj.read_json(
+            io.BytesIO(data),
+            read_options=pj.ReadOptions(block_size=_BLOCK),
+            parse_options=pj.ParseOptions(
+                explicit_schema=schema, unexpected_field_behavior="ignore"
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise InputError(f"{source}: not OpenAlex JSON Lines ({exc}); check the file") from exc
+    frame = pl.from_arrow(table, rechunk=False)
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
+def read_works(
+    data: bytes, *, selection: Selection | None = None, source: str = "works"
+) -> pl.DataFrame:
+    """Parse JSON Lines of work records into a raw frame with the fields biblio needs.
+
+    ``selection`` adds the raw fields its predicate reads; ``source`` names the input in errors.
+    """
+    fields = dict(_RAW_WORK_FIELDS)
+    for name in selection.raw_fields if selection else ():
+        fields[name] = _RAW_SELECTION_FIELDS[name]
+    return _read(data, pa.schema(list(fields.items())), source)
+
+
+def read_institutions(data: bytes, *, source: str = "institutions") -> pl.DataFrame:
+    """Parse JSON Lines of institution records into a raw frame."""
+    return _read(data, _RAW_INSTITUTION, source)
+
+
+def _timestamp(expr: pl.Expr) -> pl.Expr:
+    # OpenAlex writes "2025-05-27T05:08:34.606374" in records and "2023-05-16" in some dumps.
+    return pl.coalesce(
+        expr.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", time_unit="us", strict=False),
+        expr.str.to_date("%Y-%m-%d", strict=False).cast(pl.Datetime("us")),
+    )
+
+
+def normalise_works(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Turn raw work records into the ``works`` and ``authorships`` tables of the schema.
+
+    Ids lose their ``https://openalex.org/`` prefix; ``author_index`` is the authorship's
+    0-based position in the record; lists are kept as OpenAlex gives them.
+    """
+    topic = pl.col("primary_topic")
+    works = raw.select(
+        _short(pl.col("id")).alias("work_id"),
+        "doi",
+        "title",
+        "publication_year",
+        pl.col("publication_date").str.to_date("%Y-%m-%d", strict=False),
+        "type",
+        "cited_by_count",
+        "counts_by_year",
+        _short(topic.struct.field("id")).alias("primary_topic_id"),
+        _short(topic.struct.field("subfield").struct.field("id")).alias("subfield_id"),
+        _short(topic.struct.field("field").struct.field("id")).alias("field_id"),
+        "is_retracted",
+        "is_paratext",
+        _timestamp(pl.col("updated_date")).alias("updated_date"),
+    )
+    authorships = (
+        raw.select(
+            _short(pl.col("id")).alias("work_id"),
+            pl.col("authorships").fill_null([]),
+        )
+        .with_columns(pl.int_ranges(pl.col("authorships").list.len()).alias("author_index"))
+        .explode("authorships", "author_index")
+        .drop_nulls("authorships")
+        .unnest("authorships")
+        .select(
+            "work_id",
+            "author_index",
+            "author_position",
+            _short(pl.col("author").struct.field("id")).alias("author_id"),
+            "is_corresponding",
+            pl.col("institutions")
+            .list.eval(_short(pl.element().struct.field("id")))
+            .list.drop_nulls()
+            .alias("institution_ids"),
+            pl.col("countries").list.drop_nulls(),
+        )
+    )
+    return _conform(works, WORKS), _conform(authorships, AUTHORSHIPS)
+
+
+def normalise_institutions(raw: pl.DataFrame) -> pl.DataFrame:
+    """Turn raw institution records into the ``institutions`` table of the schema."""
+    frame = raw.select(
+        _short(pl.col("id")).alias("institution_id"),
+        "ror",
+        "display_name",
+        "country_code",
+        "type",
+        pl.col("lineage").list.eval(_short(pl.element())),
+    ).filter(pl.col("institution_id").is_not_null())
+    return _conform(frame, INSTITUTIONS)
+
+
+def _conform(frame: pl.DataFrame, schema: pa.Schema) -> pl.DataFrame:
+    # Cast through Arrow so every column has exactly the schema's type (e.g. int32 indices).
+    out = pl.from_arrow(frame.to_arrow().cast(schema))
+    assert isinstance(out, pl.DataFrame)
+    return out

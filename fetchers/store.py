@@ -1,0 +1,183 @@
+"""Build a dataset from batches of raw OpenAlex records: the one writer of fetch and ingest.
+
+Batches are normalised and written as numbered part files in a staging folder
+(``cache/.<name>.partial/``), each atomically, so a process killed at any moment leaves only whole
+parts behind. :meth:`DatasetBuilder.finish` then keeps one version of each work (the newest
+``updated_date``; on a tie the later part), streams the parts into the final tables, writes the
+manifest and moves the folder into place with one rename. Memory stays bounded by one batch while
+adding and by polars' streaming engine while finishing.
+
+Examples
+--------
+>>> import tempfile
+>>> from fetchers.normalise import read_works
+>>> cache = Path(tempfile.mkdtemp())
+>>> builder = DatasetBuilder(cache / "demo", filters=WorkFilter(apply_selection=False))
+>>> line = b'{"id": "https://openalex.org/W1", "publication_year": 2024, "updated_date": "2025-01-01"}'
+>>> builder.add_works(read_works(line), part="p0")
+1
+>>> builder.add_works(read_works(line.replace(b"2025", b"2026")), part="p1")
+1
+>>> builder.finish({"source": "doctest"})["records"]["works"]
+1
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from biblio.io import publish_dataset, write_manifest, write_table
+from biblio.schema import AUTHORSHIPS, INSTITUTIONS, WORKS
+from fetchers.normalise import Selection, normalise_institutions, normalise_works
+
+__all__ = ["DatasetBuilder", "WorkFilter", "staging_folder"]
+
+_PART = "_part"
+
+
+@dataclass(frozen=True)
+class WorkFilter:
+    """Which raw work records enter a dataset: the selection, publication years and types.
+
+    >>> WorkFilter(years=(2015, 2024)).describe()["years"]
+    [2015, 2024]
+    """
+
+    selection: Selection = field(default_factory=Selection)
+    years: tuple[int, int] | None = None
+    types: tuple[str, ...] = ()
+    apply_selection: bool = True  # False where the server already applied it (the API)
+
+    def expr(self) -> pl.Expr:
+        """A polars predicate over raw records (see :func:`fetchers.normalise.read_works`)."""
+        keep = pl.lit(True)
+        if self.apply_selection:
+            keep = keep & self.selection.expr().fill_null(False)
+        if self.years is not None:
+            keep = keep & pl.col("publication_year").is_between(*self.years).fill_null(False)
+        if self.types:
+            keep = keep & pl.col("type").is_in(list(self.types)).fill_null(False)
+        return keep
+
+    def describe(self) -> dict[str, Any]:
+        """The filter as written into the manifest."""
+        return {
+            "selection": str(self.selection),
+            "years": list(self.years) if self.years else None,
+            "types": list(self.types),
+        }
+
+
+def staging_folder(final: Path) -> Path:
+    """Where a dataset is built before it is published: a hidden sibling of ``final``."""
+    return final.with_name(f".{final.name}.partial")
+
+
+class DatasetBuilder:
+    """Collects normalised parts in a staging folder and publishes them as one dataset.
+
+    Parts are keyed by a caller-chosen ``part`` name (a page range, a snapshot part); writing the
+    same name again replaces it, which is what makes a rerun after a crash idempotent.
+    """
+
+    def __init__(self, final: Path, *, filters: WorkFilter | None = None) -> None:
+        self.final = final
+        self.staging = staging_folder(final)
+        self.filters = filters or WorkFilter()
+        for sub in ("works", "authorships", "institutions"):
+            (self.staging / "parts" / sub).mkdir(parents=True, exist_ok=True)
+
+    def _part_path(self, table: str, part: str) -> Path:
+        return self.staging / "parts" / table / f"{part}.arrow"
+
+    def has_part(self, part: str) -> bool:
+        """Whether a works part of that name was completely written."""
+        return self._part_path("works", part).exists()
+
+    def add_works(self, raw: pl.DataFrame, *, part: str) -> int:
+        """Filter, normalise and write one batch of raw work records; return the works kept.
+
+        The authorships part is written before the works part, so a works part on disk always
+        has its authorships beside it.
+        """
+        works, authorships = normalise_works(raw.filter(self.filters.expr()))
+        tag = pl.lit(part).alias(_PART)
+        write_table(authorships.with_columns(tag), self._part_path("authorships", part),
+                    _with_part(AUTHORSHIPS))
+        write_table(works.with_columns(tag), self._part_path("works", part), _with_part(WORKS))
+        return works.height
+
+    def add_institutions(self, raw: pl.DataFrame, *, part: str) -> int:
+        """Normalise and write one batch of raw institution records."""
+        institutions = normalise_institutions(raw).with_columns(pl.lit(part).alias(_PART))
+        write_table(institutions, self._part_path("institutions", part), _with_part(INSTITUTIONS))
+        return institutions.height
+
+    def _scan_parts(self, table: str) -> pl.LazyFrame | None:
+        files = sorted((self.staging / "parts" / table).glob("*.arrow"))
+        files = [f for f in files if not f.name.startswith(".")]
+        return pl.scan_ipc(files) if files else None
+
+    def works_so_far(self) -> pl.LazyFrame | None:
+        """Every work row written so far (before de-duplication)."""
+        return self._scan_parts("works")
+
+    def finish(self, manifest: Mapping[str, Any]) -> dict[str, Any]:
+        """De-duplicate, write the final tables and manifest, publish; return the manifest."""
+        works = self._scan_parts("works")
+        authorships = self._scan_parts("authorships")
+        institutions = self._scan_parts("institutions")
+        out = self.staging / "final"
+        if out.exists():
+            shutil.rmtree(out)
+        out.mkdir()
+        if works is None or authorships is None:
+            write_table(WORKS.empty_table(), out / "works.arrow", WORKS)
+            write_table(AUTHORSHIPS.empty_table(), out / "authorships.arrow", AUTHORSHIPS)
+        else:
+            # The version to keep per work: newest updated_date, then the latest part name.
+            keep = (
+                works.select("work_id", "updated_date", _PART)
+                .sort(["updated_date", _PART], nulls_last=False)
+                .group_by("work_id")
+                .agg(pl.col(_PART).last())
+            )
+            _sink(works.join(keep, on=["work_id", _PART], how="semi").sort("work_id"),
+                  out / "works.arrow", WORKS)
+            _sink(
+                authorships.join(keep, on=["work_id", _PART], how="semi").sort(
+                    ["work_id", "author_index"]
+                ),
+                out / "authorships.arrow",
+                AUTHORSHIPS,
+            )
+        if institutions is None:
+            write_table(INSTITUTIONS.empty_table(), out / "institutions.arrow", INSTITUTIONS)
+        else:
+            latest = institutions.group_by("institution_id").agg(pl.all().sort_by(_PART).last())
+            _sink(latest.sort("institution_id"), out / "institutions.arrow", INSTITUTIONS)
+        written = write_manifest(out, {**manifest, "filters": self.filters.describe()})
+        publish_dataset(out, self.final)
+        shutil.rmtree(self.staging)
+        return written
+
+    def discard(self) -> None:
+        """Remove the staging folder (a refresh starts from nothing)."""
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def _with_part(schema: Any) -> Any:
+    import pyarrow as pa
+
+    return schema.append(pa.field(_PART, pa.large_string()))
+
+
+def _sink(frame: pl.LazyFrame, path: Path, schema: Any) -> None:
+    # Collected with the streaming engine, then written with the exact schema, atomically.
+    write_table(frame.select(schema.names).collect(engine="streaming"), path, schema)
