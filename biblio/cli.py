@@ -30,7 +30,9 @@ def _years(text: str) -> tuple[int, int]:
     try:
         span = (int(first), int(last or first))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a year or a range like 2015-2024")
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a year or a range like 2015-2024"
+        ) from None
     if span[0] > span[1] or span[0] < 1800:
         raise argparse.ArgumentTypeError(f"{text!r} is not a valid year range")
     return span
@@ -56,8 +58,11 @@ def _parser() -> argparse.ArgumentParser:
     def selection(p: argparse.ArgumentParser) -> None:
         p.add_argument("--name", required=True, help="dataset name (folder under --cache)")
         p.add_argument("--years", type=_years, default=None, help="e.g. 2015-2024")
-        p.add_argument("--selection", default="subfield:1702",
-                       help="subfield:1702 | topic-subfield:1702 | concept:C154945302")
+        p.add_argument(
+            "--selection",
+            default="subfield:1702",
+            help="subfield:1702 | topic-subfield:1702 | concept:C154945302",
+        )
         p.add_argument("--types", type=_units, default=None, help="work types, e.g. article")
         p.add_argument("--refresh", action="store_true", help="rebuild a finished dataset")
         p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -125,16 +130,26 @@ def _run(args: argparse.Namespace) -> None:
             if not 0 < args.rate <= 100:
                 raise UsageError(f"--rate {args.rate}: must be above 0 and at most 100")
             manifest = fetch_dataset(
-                final, filters=filters, base_url=args.base_url, mailto=args.mailto,
-                api_key=api_key, refresh=args.refresh, rate=args.rate, workers=args.workers,
+                final,
+                filters=filters,
+                base_url=args.base_url,
+                mailto=args.mailto,
+                api_key=api_key,
+                refresh=args.refresh,
+                rate=args.rate,
+                workers=args.workers,
                 progress=not args.no_progress,
             )
         else:
             from fetchers.snapshot import ingest_snapshot
 
             manifest = ingest_snapshot(
-                args.snapshot, final, filters=filters, workers=args.workers,
-                refresh=args.refresh, progress=not args.no_progress,
+                args.snapshot,
+                final,
+                filters=filters,
+                workers=args.workers,
+                refresh=args.refresh,
+                progress=not args.no_progress,
             )
         if manifest is not None:
             print(f"{manifest['records']['works']} works in {final}")
@@ -147,22 +162,34 @@ def _run(args: argparse.Namespace) -> None:
         from biblio.tables import MetricOptions, run_metrics
 
         options = MetricOptions(
-            years=args.years, units=args.units, threshold=args.threshold, groups=args.groups,
-            rollup=not args.no_rollup, min_works=args.min_works, window_years=args.window_years,
+            years=args.years,
+            units=args.units,
+            threshold=args.threshold,
+            groups=args.groups,
+            rollup=not args.no_rollup,
+            min_works=args.min_works,
+            window_years=args.window_years,
         )
         written = run_metrics(dataset_path, options, out=args.out)
         print(f"{len(written)} files in {args.out}")
     elif args.command == "report":
         from biblio.report import build_report
 
-        out = build_report(dataset_path, year=args.year, out=args.out, groups=args.groups,
-                           threshold=args.threshold)
+        out = build_report(
+            dataset_path, year=args.year, out=args.out, groups=args.groups, threshold=args.threshold
+        )
         print(f"report in {out}")
     elif args.command == "benchmark":
         from biblio.bundle import build_benchmark
 
-        out = build_benchmark(dataset_path, year=args.year, out=args.out, groups=args.groups,
-                              threshold=args.threshold, previous=args.previous)
+        out = build_benchmark(
+            dataset_path,
+            year=args.year,
+            out=args.out,
+            groups=args.groups,
+            threshold=args.threshold,
+            previous=args.previous,
+        )
         print(f"benchmark bundle in {out}")
 
 

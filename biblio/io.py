@@ -84,7 +84,10 @@ def atomic_write(target: Path, mode: str = "w") -> Iterator[IO[Any]]:
     >>> p.read_text()
     'done'
     """
-    with atomic_path(target) as tmp, open(tmp, mode, encoding=None if "b" in mode else "utf-8") as fh:
+    with (
+        atomic_path(target) as tmp,
+        open(tmp, mode, encoding=None if "b" in mode else "utf-8") as fh,
+    ):
         yield fh
 
 
@@ -161,7 +164,9 @@ def _scan(folder: Path, name: str) -> pl.LazyFrame:
     files = _table_files(folder, name)
     schema = INPUT_TABLES[name]
     if not files:
-        return pl.LazyFrame(schema=pl.Schema(pl.from_arrow(schema.empty_table()).schema))
+        empty = pl.from_arrow(schema.empty_table())
+        assert isinstance(empty, pl.DataFrame)
+        return empty.lazy()
     for path in files:
         try:
             found = ipc.open_file(path).schema
@@ -216,8 +221,10 @@ def open_dataset(dataset: str | Path, cache: Path = DEFAULT_CACHE) -> Dataset:
     path = resolve_dataset(dataset, cache)
     manifest_path = path / MANIFEST
     if not manifest_path.exists():
-        hint = "run `biblio fetch` or `biblio ingest` first" if not path.exists() else (
-            "it is unfinished; rerun the fetch to resume it"
+        hint = (
+            "run `biblio fetch` or `biblio ingest` first"
+            if not path.exists()
+            else ("it is unfinished; rerun the fetch to resume it")
         )
         raise InputError(f"dataset {str(dataset)!r} not found at {path} ({hint})")
     try:

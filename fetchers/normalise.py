@@ -101,6 +101,13 @@ _RAW_INSTITUTION = pa.schema(
 _BLOCK = 1 << 24  # 16 MiB blocks: large enough for any record, small enough to use both cores
 
 
+_API_FIELD = {
+    "subfield": "primary_topic.subfield.id",
+    "topic-subfield": "topics.subfield.id",
+    "concept": "concepts.id",
+}
+
+
 @dataclass(frozen=True)
 class Selection:
     """Which works are "AI works": the selection written into a dataset's manifest.
@@ -119,16 +126,10 @@ class Selection:
     kind: str = "subfield"
     value: str = "1702"
 
-    _API = {
-        "subfield": "primary_topic.subfield.id",
-        "topic-subfield": "topics.subfield.id",
-        "concept": "concepts.id",
-    }
-
     @classmethod
     def parse(cls, text: str) -> Selection:
         kind, sep, value = text.partition(":")
-        if not sep or kind not in cls._API or not value.strip():
+        if not sep or kind not in _API_FIELD or not value.strip():
             raise UsageError(
                 f"--selection {text!r}: use subfield:1702, topic-subfield:1702 or "
                 "concept:C154945302"
@@ -141,14 +142,12 @@ class Selection:
     @property
     def api_filter(self) -> str:
         """The OpenAlex ``filter`` clause for this selection."""
-        return f"{self._API[self.kind]}:{self.value}"
+        return f"{_API_FIELD[self.kind]}:{self.value}"
 
     @property
     def raw_fields(self) -> tuple[str, ...]:
         """Raw record fields, beyond ``SELECT_FIELDS``, that :meth:`expr` reads."""
-        return {"subfield": (), "topic-subfield": ("topics",), "concept": ("concepts",)}[
-            self.kind
-        ]
+        return {"subfield": (), "topic-subfield": ("topics",), "concept": ("concepts",)}[self.kind]
 
     def expr(self) -> pl.Expr:
         """A polars predicate over raw records (as :func:`read_works` returns them)."""

@@ -1,0 +1,102 @@
+"""Citation shares (METRICS.md §2), in two windows.
+
+- ``received``: citations made in year Y (``counts_by_year`` entry of Y) to every corpus work
+  published in or before Y; a unit's members are those of the citing year.
+- ``published``: ``cited_by_count`` (to date) of the works of ``W_Y``.
+
+``CS_full(u,Y) = Σ_{w∈u} cites(w) / Σ_w cites(w)``, ``CS_frac`` weighs each work by
+``frac(w,u)``; both sums run over attributed works; a zero denominator gives null.
+
+Examples
+--------
+>>> from biblio.metrics.testing import tiny_corpus
+>>> t = citation_shares(tiny_corpus(), units=["CN", "US"]).collect()
+>>> t.filter(window="published").select("unit", "citations_full", "share_frac").rows()
+[('CN', 10, 0.20833333333333334), ('US', 12, 0.7916666666666666)]
+>>> t.filter(window="received").select("unit", "citations_full", "share_full").rows()
+[('CN', 4, 1.0), ('US', 4, 1.0)]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+
+from biblio.corpus import Corpus, work_units
+from biblio.metrics._common import grid, ratio
+
+__all__ = ["CITATION_COLUMNS", "citation_shares", "cited_works"]
+
+CITATION_COLUMNS = [
+    "unit",
+    "year",
+    "window",
+    "citations_full",
+    "citations_frac",
+    "share_full",
+    "share_frac",
+]
+
+
+def cited_works(corpus: Corpus, window: str) -> pl.LazyFrame:
+    """``work_id, year, cites`` of attributed works for each reported year, in ``window``."""
+    attributed = corpus.work_country.select("work_id").unique()
+    if window == "published":
+        rows = corpus.works_in_years().select(
+            "work_id", "year", pl.col("cited_by_count").alias("cites")
+        )
+    elif window == "received":
+        rows = (
+            corpus.works.select("work_id", pl.col("year").alias("published"), "counts_by_year")
+            .explode("counts_by_year")
+            .unnest("counts_by_year")
+            .filter(
+                pl.col("year").cast(pl.Int64).is_in(corpus.years)
+                & (pl.col("published") <= pl.col("year"))
+            )
+            .group_by("work_id", pl.col("year").cast(pl.Int64))
+            .agg(pl.col("cited_by_count").fill_null(0).sum().cast(pl.Int64).alias("cites"))
+        )
+    else:
+        raise ValueError(f"unknown citation window {window!r}")
+    return rows.join(attributed, on="work_id", how="semi")
+
+
+def _window(corpus: Corpus, units: Sequence[str], window: str) -> pl.LazyFrame:
+    cited = cited_works(corpus, window)
+    totals = cited.group_by("year").agg(pl.col("cites").sum().alias("total"))
+    per_unit = (
+        work_units(
+            cited.select("work_id", "year"), corpus.work_country, units, corpus, value="frac"
+        )
+        .join(cited, on=["work_id", "year"], how="inner")
+        .group_by("unit", "year")
+        .agg(
+            pl.col("cites").sum().alias("citations_full"),
+            (pl.col("frac") * pl.col("cites")).sum().alias("citations_frac"),
+        )
+    )
+    return (
+        grid(units, corpus)
+        .join(per_unit, on=["unit", "year"], how="left")
+        .join(totals, on="year", how="left")
+        .with_columns(
+            pl.lit(window).alias("window"),
+            pl.col("citations_full").fill_null(0).cast(pl.Int64),
+            pl.col("citations_frac").fill_null(0.0),
+            pl.col("total").fill_null(0),
+        )
+        .with_columns(
+            ratio(pl.col("citations_full"), pl.col("total")).alias("share_full"),
+            ratio(pl.col("citations_frac"), pl.col("total")).alias("share_frac"),
+        )
+        .select(CITATION_COLUMNS)
+    )
+
+
+def citation_shares(corpus: Corpus, *, units: Sequence[str]) -> pl.LazyFrame:
+    """The ``citation_shares`` table: both windows, one row per unit, year and window."""
+    return pl.concat([_window(corpus, units, w) for w in ("published", "received")]).sort(
+        "year", "unit", "window"
+    )

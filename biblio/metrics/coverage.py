@@ -1,0 +1,72 @@
+"""Coverage (METRICS.md §8): how much of each year's corpus the country figures can see.
+
+Examples
+--------
+>>> from biblio.metrics.testing import tiny_corpus
+>>> coverage(tiny_corpus()).collect().row(0)
+(2024, 2, 2, 0, 3, 3, 2, 0)
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from biblio.corpus import Corpus
+
+__all__ = ["COVERAGE_COLUMNS", "coverage"]
+
+COVERAGE_COLUMNS = [
+    "year",
+    "works",
+    "attributed",
+    "unattributed",
+    "authorships",
+    "authorships_with_country",
+    "authors_with_id",
+    "institutions_missing_country",
+]
+
+
+def coverage(corpus: Corpus) -> pl.LazyFrame:
+    """The ``coverage`` table, one row per reported year.
+
+    ``authors_with_id`` counts distinct non-null author ids; ``institutions_missing_country``
+    counts distinct listed institution ids (before roll-up) with no record or no country.
+    """
+    years = pl.LazyFrame({"year": corpus.years}, schema={"year": pl.Int64})
+    works = corpus.works_in_years()
+    authorships = corpus.authorships.filter(pl.col("year").is_in(corpus.years))
+    attributed = corpus.work_country.select("work_id").unique()
+    per_work = works.group_by("year").agg(pl.len().cast(pl.Int64).alias("works"))
+    per_attributed = (
+        works.join(attributed, on="work_id", how="semi")
+        .group_by("year")
+        .agg(pl.len().cast(pl.Int64).alias("attributed"))
+    )
+    per_authorship = authorships.group_by("year").agg(
+        pl.len().cast(pl.Int64).alias("authorships"),
+        (pl.col("countries").list.len() > 0).sum().cast(pl.Int64).alias("authorships_with_country"),
+        pl.col("author_id").drop_nulls().n_unique().cast(pl.Int64).alias("authors_with_id"),
+    )
+    with_country = corpus.institutions.filter(pl.col("country_code").is_not_null()).select(
+        "institution_id"
+    )
+    missing = (
+        authorships.select("year", pl.col("institution_ids").alias("institution_id"))
+        .explode("institution_id")
+        .drop_nulls("institution_id")
+        .join(with_country, on="institution_id", how="anti")
+        .group_by("year")
+        .agg(
+            pl.col("institution_id").n_unique().cast(pl.Int64).alias("institutions_missing_country")
+        )
+    )
+    table = years
+    for part in (per_work, per_attributed, per_authorship, missing):
+        table = table.join(part, on="year", how="left")
+    return (
+        table.with_columns(pl.exclude("year").fill_null(0))
+        .with_columns((pl.col("works") - pl.col("attributed")).alias("unattributed"))
+        .select(COVERAGE_COLUMNS)
+        .sort("year")
+    )

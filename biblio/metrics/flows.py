@@ -1,0 +1,175 @@
+"""Co-authorship flows and asymmetry (METRICS.md §3–4).
+
+``C(u,v,Y)`` counts the works of ``W_Y`` in both ``u`` and ``v``; the flow share
+``F(u→v) = C(u,v)/P_full(u)``; ``L(u→v)`` counts those works whose lead authorship is in ``u``.
+Asymmetry sets ``F(u→v)/F(v→u)`` beside Salton's cosine ``C/√(P_u·P_v)``, the affinity
+``C·N/(P_u·P_v)`` and the leadership ratio ``L(u→v)/L(v→u)``.
+
+Examples
+--------
+>>> from biblio.metrics.testing import tiny_corpus
+>>> c = tiny_corpus()
+>>> pairs = pair_grid([("CN", "US"), ("US", "CN")], c)
+>>> flows(c, pairs=pairs).select("source", "partner", "coauthored", "flow_share",
+...                              "led_by_source").collect().rows()
+[('CN', 'US', 1, 1.0, 0), ('US', 'CN', 1, 0.5, 1)]
+>>> asymmetry(c, pairs=pairs).select("source", "asymmetry", "salton", "affinity").collect().rows()
+[('CN', 2.0, 0.7071067811865475, 1.0), ('US', 0.5, 0.7071067811865475, 1.0)]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import polars as pl
+
+from biblio.corpus import Corpus, work_units
+from biblio.errors import UsageError
+from biblio.metrics._common import attributed_per_year, ratio
+from biblio.metrics.output import unit_works
+from biblio.units import overlap
+
+__all__ = [
+    "ASYMMETRY_COLUMNS",
+    "FLOW_COLUMNS",
+    "asymmetry",
+    "coauthorship",
+    "default_pairs",
+    "flows",
+    "pair_grid",
+]
+
+FLOW_COLUMNS = [
+    "source",
+    "partner",
+    "year",
+    "coauthored",
+    "source_works",
+    "flow_share",
+    "led_by_source",
+]
+ASYMMETRY_COLUMNS = [
+    "source",
+    "partner",
+    "year",
+    "flow_source_to_partner",
+    "flow_partner_to_source",
+    "asymmetry",
+    "salton",
+    "affinity",
+    "led_by_source",
+    "led_by_partner",
+    "leadership_asymmetry",
+]
+_PAIR_SCHEMA = {"source": pl.String, "partner": pl.String, "year": pl.Int64}
+
+
+def default_pairs(units: Sequence[str], corpus: Corpus) -> pl.LazyFrame:
+    """Every ordered pair of ``units`` that are disjoint in each year (``source, partner,
+    year``): the default rows, e.g. ``EU`` and ``GB`` only from 2020 on."""
+    rows = [
+        (u, v, y)
+        for y in corpus.years
+        for u in units
+        for v in units
+        if u != v and not overlap(u, v, y, corpus.groups)
+    ]
+    return pl.LazyFrame(rows, schema=_PAIR_SCHEMA, orient="row")
+
+
+def pair_grid(pairs: Iterable[tuple[str, str]], corpus: Corpus) -> pl.LazyFrame:
+    """Explicitly requested pairs for every reported year; an overlapping pair is an error."""
+    rows = []
+    for u, v in pairs:
+        for y in corpus.years:
+            if overlap(u, v, y, corpus.groups):
+                raise UsageError(
+                    f"units {u} and {v} overlap in {y} (they share a country): a flow needs "
+                    "disjoint units; pick one of them"
+                )
+            rows.append((u, v, y))
+    return pl.LazyFrame(rows, schema=_PAIR_SCHEMA, orient="row")
+
+
+def _units_of(pairs: pl.LazyFrame) -> list[str]:
+    found = pl.concat([pairs.select(unit="source"), pairs.select(unit="partner")]).unique()
+    return sorted(found.collect()["unit"].to_list())
+
+
+def coauthorship(corpus: Corpus, *, pairs: pl.LazyFrame) -> pl.LazyFrame:
+    """``source, partner, year, coauthored, source_works, partner_works, led_by_source,
+    led_by_partner`` for every requested pair, zeros included."""
+    units = _units_of(pairs)
+    members = unit_works(corpus, units).select("work_id", "year", "unit")
+    led = work_units(
+        corpus.works_in_years().select("work_id", "year"), corpus.lead_country, units, corpus
+    ).with_columns(pl.lit(True).alias("led"))
+    members = members.join(led, on=["work_id", "year", "unit"], how="left").with_columns(
+        pl.col("led").fill_null(False)
+    )
+    together = (
+        members.join(members, on=["work_id", "year"], suffix="_partner")
+        .filter(pl.col("unit") != pl.col("unit_partner"))
+        .rename({"unit": "source", "unit_partner": "partner"})
+        .join(pairs, on=["source", "partner", "year"], how="semi")
+        .group_by("source", "partner", "year")
+        .agg(
+            pl.len().cast(pl.Int64).alias("coauthored"),
+            pl.col("led").sum().cast(pl.Int64).alias("led_by_source"),
+            pl.col("led_partner").sum().cast(pl.Int64).alias("led_by_partner"),
+        )
+    )
+    sizes = members.group_by("unit", "year").agg(pl.len().cast(pl.Int64).alias("works"))
+    return (
+        pairs.join(together, on=["source", "partner", "year"], how="left")
+        .join(
+            sizes.rename({"unit": "source", "works": "source_works"}),
+            on=["source", "year"],
+            how="left",
+        )
+        .join(
+            sizes.rename({"unit": "partner", "works": "partner_works"}),
+            on=["partner", "year"],
+            how="left",
+        )
+        .with_columns(
+            pl.col(c).fill_null(0)
+            for c in (
+                "coauthored",
+                "led_by_source",
+                "led_by_partner",
+                "source_works",
+                "partner_works",
+            )
+        )
+    )
+
+
+def flows(corpus: Corpus, *, pairs: pl.LazyFrame) -> pl.LazyFrame:
+    """The ``flows`` table for the given pairs (see :func:`default_pairs`, :func:`pair_grid`)."""
+    return (
+        coauthorship(corpus, pairs=pairs)
+        .with_columns(ratio(pl.col("coauthored"), pl.col("source_works")).alias("flow_share"))
+        .select(FLOW_COLUMNS)
+        .sort("year", "source", "partner")
+    )
+
+
+def asymmetry(corpus: Corpus, *, pairs: pl.LazyFrame) -> pl.LazyFrame:
+    """The ``asymmetry`` table: raw ratio beside the size-adjusted measures."""
+    c, pu, pv = pl.col("coauthored"), pl.col("source_works"), pl.col("partner_works")
+    f_uv, f_vu = ratio(c, pu), ratio(c, pv)
+    return (
+        coauthorship(corpus, pairs=pairs)
+        .join(attributed_per_year(corpus), on="year", how="left")
+        .with_columns(
+            f_uv.alias("flow_source_to_partner"),
+            f_vu.alias("flow_partner_to_source"),
+            pl.when(c > 0).then(ratio(f_uv, f_vu)).alias("asymmetry"),
+            ratio(c, (pu * pv).cast(pl.Float64).sqrt()).alias("salton"),
+            ratio(c * pl.col("attributed").fill_null(0), pu * pv).alias("affinity"),
+            ratio(pl.col("led_by_source"), pl.col("led_by_partner")).alias("leadership_asymmetry"),
+        )
+        .select(ASYMMETRY_COLUMNS)
+        .sort("year", "source", "partner")
+    )

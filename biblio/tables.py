@@ -1,0 +1,300 @@
+"""Every table of METRICS.md from one dataset: the notebook API behind ``biblio metrics``.
+
+>>> from biblio.metrics.testing import tiny_corpus
+>>> tables = corpus_tables(tiny_corpus(), MetricOptions(units=["CN", "US"]))
+>>> sorted(tables) == sorted(OUTPUT_TABLES)
+True
+>>> tables["output"].filter(unit="US")["works_full"].item()
+2
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from biblio.corpus import Corpus, prepare
+from biblio.errors import UsageError
+from biblio.io import Dataset, atomic_path, atomic_write, open_dataset
+from biblio.metrics.citations import citation_shares
+from biblio.metrics.coverage import coverage
+from biblio.metrics.flows import asymmetry, default_pairs, flows, pair_grid
+from biblio.metrics.institutions import (
+    institution_output,
+    institution_units,
+    institutions_above,
+)
+from biblio.metrics.output import output
+from biblio.metrics.researchers import researchers
+from biblio.schema import OUTPUT_TABLES
+from biblio.units import DEFAULT_GROUPS, check_unit, is_country, load_groups
+
+__all__ = [
+    "PUBLISHED_PAIRS",
+    "MetricOptions",
+    "compute_tables",
+    "corpus_tables",
+    "default_units",
+    "run_metrics",
+    "summarise",
+]
+
+log = logging.getLogger(__name__)
+
+#: Flow rows published beside the pairwise ones (PUBLISHED_FIGURES.md).
+PUBLISHED_PAIRS = (("CN", "US+GB+EU27"), ("US+GB+EU27", "CN"))
+
+
+@dataclass(frozen=True)
+class MetricOptions:
+    """The options of ``biblio metrics``; the defaults are those of METRICS.md."""
+
+    years: tuple[int, int] | None = None
+    units: Sequence[str] | None = None
+    threshold: int = 50
+    groups: Path | None = None
+    rollup: bool = True
+    min_works: int = 1
+    window_years: int = 1
+    pairs: Sequence[tuple[str, str]] = field(default_factory=tuple)
+    keep_paratext: bool = False
+    keep_retracted: bool = False
+
+    def describe(self) -> dict[str, Any]:
+        """The definitions in force, as written into summary.json and reports."""
+        return {
+            "counting": "full and fractional (authorship weights 1/n_w split over countries)",
+            "citation_windows": {
+                "received": "citations made in year Y to AI works published up to Y",
+                "published": "citations to date of the works published in Y",
+            },
+            "threshold": self.threshold,
+            "institution_rollup": self.rollup,
+            "active_researcher": {"min_works": self.min_works, "window_years": self.window_years},
+            "corpus_filters": {
+                "paratext": "kept" if self.keep_paratext else "dropped",
+                "retracted": "kept" if self.keep_retracted else "dropped",
+            },
+        }
+
+
+def _check_options(options: MetricOptions) -> None:
+    for name in ("threshold", "min_works", "window_years"):
+        value = getattr(options, name)
+        if value < (0 if name == "threshold" else 1):
+            flag = "--" + name.replace("_", "-")
+            raise UsageError(f"{flag} {value}: must be at least {0 if name == 'threshold' else 1}")
+
+
+def _report_years(present: Sequence[int], requested: tuple[int, int] | None) -> list[int]:
+    if requested is None:
+        return list(present)
+    chosen = [y for y in present if requested[0] <= y <= requested[1]]
+    span = f"{requested[0]}" if requested[0] == requested[1] else f"{requested[0]}-{requested[1]}"
+    if not chosen:
+        have = f"{present[0]}-{present[-1]}" if present else "none"
+        raise UsageError(f"--years {span}: no works in those years (the dataset has {have})")
+    missing = [y for y in range(requested[0], requested[1] + 1) if y not in present]
+    if missing:
+        log.warning("--years %s: no works in %s; those years are left out", span, missing)
+    return chosen
+
+
+def default_units(corpus_countries: Sequence[str]) -> list[str]:
+    """Every country with an attributed work in the corpus, plus EU27, EU and AFRICA.
+
+    >>> default_units(["US", "CN"])
+    ['AFRICA', 'CN', 'EU', 'EU27', 'US']
+    """
+    return sorted(set(corpus_countries) | set(DEFAULT_GROUPS))
+
+
+def _corpus_countries(corpus: Corpus) -> list[str]:
+    found = corpus.work_country.select(pl.col("country").unique()).collect()
+    return sorted(found["country"].to_list())
+
+
+def corpus_tables(
+    corpus: Corpus, options: MetricOptions, *, corpus_countries: Sequence[str] | None = None
+) -> dict[str, pl.DataFrame]:
+    """Every table for a prepared corpus (see :func:`biblio.corpus.prepare`)."""
+    from biblio.network import network_tables
+
+    _check_options(options)
+    countries = (
+        list(corpus_countries) if corpus_countries is not None else _corpus_countries(corpus)
+    )
+    if options.units:
+        units = list(dict.fromkeys(options.units))
+        for unit in units:
+            check_unit(unit, corpus.groups, known=countries)
+    else:
+        units = default_units(countries)
+    for pair in options.pairs:
+        for unit in pair:
+            check_unit(unit, corpus.groups, known=countries)
+    pairs = pl.concat(
+        [
+            default_pairs(units, corpus),
+            pair_grid([*PUBLISHED_PAIRS, *options.pairs], corpus),
+        ]
+    ).unique(maintain_order=True)
+    network_units = [u for u in units if is_country(u) or u in countries]
+    inst_units = sorted(set(units) | set(institution_units(corpus, rollup=options.rollup)))
+    lazy = {
+        "output": output(corpus, units=units),
+        "citation_shares": citation_shares(corpus, units=units),
+        "flows": flows(corpus, pairs=pairs),
+        "asymmetry": asymmetry(corpus, pairs=pairs),
+        "institutions_above": institutions_above(
+            corpus, units=inst_units, threshold=options.threshold, rollup=options.rollup
+        ),
+        "institution_output": institution_output(corpus, rollup=options.rollup),
+        "researchers": researchers(
+            corpus, units=units, min_works=options.min_works, window_years=options.window_years
+        ),
+        "coverage": coverage(corpus),
+    }
+    tables = dict(zip(lazy, pl.collect_all(list(lazy.values())), strict=True))
+    tables["network_nodes"], tables["network_edges"] = network_tables(corpus, units=network_units)
+    return {name: _conform(name, tables[name]) for name in OUTPUT_TABLES}
+
+
+def _conform(name: str, frame: pl.DataFrame) -> pl.DataFrame:
+    schema = OUTPUT_TABLES[name]
+    out = pl.from_arrow(frame.select(schema.names).to_arrow().cast(schema))
+    assert isinstance(out, pl.DataFrame)
+    return out
+
+
+def compute_tables(dataset: Dataset, options: MetricOptions) -> dict[str, pl.DataFrame]:
+    """Every table of METRICS.md for a dataset opened with :func:`biblio.io.open_dataset`."""
+    groups = load_groups(options.groups)
+    full = prepare(
+        dataset.works,
+        dataset.authorships,
+        dataset.institutions,
+        keep_paratext=options.keep_paratext,
+        keep_retracted=options.keep_retracted,
+        groups=groups,
+    )
+    years = _report_years(full.years, options.years)
+    if years == full.years:
+        corpus = full.materialise()
+        countries = None
+    else:
+        countries = _corpus_countries(full)
+        corpus = prepare(
+            dataset.works,
+            dataset.authorships,
+            dataset.institutions,
+            years=years,
+            keep_paratext=options.keep_paratext,
+            keep_retracted=options.keep_retracted,
+            groups=groups,
+        ).materialise()
+    return corpus_tables(corpus, options, corpus_countries=countries)
+
+
+def _value(frame: pl.DataFrame, column: str, **where: Any) -> Any:
+    rows = frame.filter(**where)
+    return rows[column].item() if rows.height == 1 else None
+
+
+def summarise(tables: dict[str, pl.DataFrame], options: MetricOptions) -> dict[str, Any]:
+    """The headline figures per year: citation-share leader, published flows, most connected
+    unit, institutions above the threshold and active researchers per unit."""
+    by_year: dict[str, Any] = {}
+    for year in tables["coverage"]["year"].to_list():
+        cites = tables["citation_shares"].filter(year=year)
+        countries = cites.filter(pl.col("unit").map_elements(is_country, return_dtype=pl.Boolean))
+        leaders = {}
+        for window in ("received", "published"):
+            for counting in ("full", "frac"):
+                ranked = countries.filter(window=window).sort(
+                    [f"share_{counting}", "unit"], descending=[True, False], nulls_last=True
+                )
+                if ranked.height and ranked[f"share_{counting}"][0] is not None:
+                    leaders[f"{window}_{counting}"] = {
+                        "unit": ranked["unit"][0],
+                        "share": ranked[f"share_{counting}"][0],
+                    }
+        flows_y = tables["flows"].filter(year=year)
+        published_flows = [
+            {
+                "source": s,
+                "partner": p,
+                "flow_share": _value(flows_y, "flow_share", source=s, partner=p),
+            }
+            for s, p in (("US", "CN"), ("CN", "US+GB+EU27"), ("GB", "CN"), ("EU27", "CN"))
+        ]
+        top_partners = {}
+        for unit in ("US", "GB", "EU27", "CN"):
+            ranked = flows_y.filter(
+                (pl.col("source") == unit)
+                & pl.col("partner").map_elements(is_country, return_dtype=pl.Boolean)
+                & (pl.col("coauthored") > 0)
+            ).sort(["coauthored", "partner"], descending=[True, False])
+            top_partners[unit] = ranked["partner"][0] if ranked.height else None
+        nodes = (
+            tables["network_nodes"]
+            .filter(year=year)
+            .sort(["strength", "partners", "unit"], descending=[True, True, False])
+        )
+        above = tables["institutions_above"].filter(year=year)
+        people = tables["researchers"].filter(year=year)
+        by_year[str(year)] = {
+            "attributed_works": _value(tables["coverage"], "attributed", year=year),
+            "citation_share_leader": leaders,
+            "flows": published_flows,
+            "top_partner": top_partners,
+            "most_connected": (
+                {
+                    "unit": nodes["unit"][0],
+                    "strength": nodes["strength"][0],
+                    "partners": nodes["partners"][0],
+                }
+                if nodes.height
+                else None
+            ),
+            "institutions_above": dict(
+                zip(above["unit"].to_list(), above["institutions_above"].to_list(), strict=True)
+            ),
+            "researchers": dict(
+                zip(people["unit"].to_list(), people["researchers_full"].to_list(), strict=True)
+            ),
+        }
+    return {"definitions": options.describe(), "years": by_year}
+
+
+def run_metrics(dataset: str | Path, options: MetricOptions, *, out: Path) -> list[Path]:
+    """Write every table as ``out/<table>.parquet`` and ``.csv``, plus ``out/summary.json``.
+
+    Each file appears whole or not at all.
+    """
+    opened = open_dataset(dataset)
+    tables = compute_tables(opened, options)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, frame in tables.items():
+        for suffix in ("parquet", "csv"):
+            path = out / f"{name}.{suffix}"
+            with atomic_path(path) as tmp:
+                if suffix == "parquet":
+                    frame.write_parquet(tmp, statistics=False)
+                else:
+                    frame.write_csv(tmp)
+            written.append(path)
+    summary = summarise(tables, options)
+    summary["dataset"] = {"path": str(opened.path), "manifest": opened.manifest}
+    with atomic_write(out / "summary.json") as fh:
+        json.dump(summary, fh, indent=2, sort_keys=True, default=str)
+        fh.write("\n")
+    written.append(out / "summary.json")
+    return written
