@@ -13,7 +13,8 @@ Examples
 >>> from fetchers.normalise import read_works
 >>> cache = Path(tempfile.mkdtemp())
 >>> builder = DatasetBuilder(cache / "demo", filters=WorkFilter(apply_selection=False))
->>> line = b'{"id": "https://openalex.org/W1", "publication_year": 2024, "updated_date": "2025-01-01"}'
+>>> line = (b'{"id": "https://openalex.org/W1", "publication_year": 2024, '
+...         b'"updated_date": "2025-01-01"}')
 >>> builder.add_works(read_works(line), part="p0")
 1
 >>> builder.add_works(read_works(line.replace(b"2025", b"2026")), part="p1")
@@ -25,7 +26,7 @@ Examples
 from __future__ import annotations
 
 import shutil
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -96,9 +97,9 @@ class DatasetBuilder:
     def _part_path(self, table: str, part: str) -> Path:
         return self.staging / "parts" / table / f"{part}.arrow"
 
-    def has_part(self, part: str) -> bool:
-        """Whether a works part of that name was completely written."""
-        return self._part_path("works", part).exists()
+    def has_part(self, part: str, *, table: str = "works") -> bool:
+        """Whether a part of that name was completely written (of ``works`` by default)."""
+        return self._part_path(table, part).exists()
 
     def add_works(self, raw: pl.DataFrame, *, part: str) -> int:
         """Filter, normalise and write one batch of raw work records; return the works kept.
@@ -108,8 +109,11 @@ class DatasetBuilder:
         """
         works, authorships = normalise_works(raw.filter(self.filters.expr()))
         tag = pl.lit(part).alias(_PART)
-        write_table(authorships.with_columns(tag), self._part_path("authorships", part),
-                    _with_part(AUTHORSHIPS))
+        write_table(
+            authorships.with_columns(tag),
+            self._part_path("authorships", part),
+            _with_part(AUTHORSHIPS),
+        )
         write_table(works.with_columns(tag), self._part_path("works", part), _with_part(WORKS))
         return works.height
 
@@ -128,11 +132,36 @@ class DatasetBuilder:
         """Every work row written so far (before de-duplication)."""
         return self._scan_parts("works")
 
-    def finish(self, manifest: Mapping[str, Any]) -> dict[str, Any]:
-        """De-duplicate, write the final tables and manifest, publish; return the manifest."""
+    def authorships_so_far(self) -> pl.LazyFrame | None:
+        """Every authorship row written so far (before de-duplication)."""
+        return self._scan_parts("authorships")
+
+    def institutions_so_far(self) -> pl.LazyFrame | None:
+        """Every institution row written so far (before de-duplication)."""
+        return self._scan_parts("institutions")
+
+    def finish(
+        self,
+        manifest: Mapping[str, Any],
+        *,
+        drop_work_ids: Collection[str] = (),
+        drop_institution_ids: Collection[str] = (),
+        named_institutions_only: bool = False,
+    ) -> dict[str, Any]:
+        """De-duplicate, write the final tables and manifest, publish; return the manifest.
+
+        ``drop_work_ids`` / ``drop_institution_ids`` are left out (ids OpenAlex merged away).
+        With ``named_institutions_only``, the institutions table keeps exactly the records the
+        final authorships name plus every ancestor in their lineages, transitively.
+        """
         works = self._scan_parts("works")
         authorships = self._scan_parts("authorships")
         institutions = self._scan_parts("institutions")
+        if works is not None and drop_work_ids:
+            works = works.filter(~pl.col("work_id").is_in(pl.Series(list(drop_work_ids))))
+        if institutions is not None and drop_institution_ids:
+            dropped = pl.Series(list(drop_institution_ids))
+            institutions = institutions.filter(~pl.col("institution_id").is_in(dropped))
         out = self.staging / "final"
         if out.exists():
             shutil.rmtree(out)
@@ -148,8 +177,11 @@ class DatasetBuilder:
                 .group_by("work_id")
                 .agg(pl.col(_PART).last())
             )
-            _sink(works.join(keep, on=["work_id", _PART], how="semi").sort("work_id"),
-                  out / "works.arrow", WORKS)
+            _sink(
+                works.join(keep, on=["work_id", _PART], how="semi").sort("work_id"),
+                out / "works.arrow",
+                WORKS,
+            )
             _sink(
                 authorships.join(keep, on=["work_id", _PART], how="semi").sort(
                     ["work_id", "author_index"]
@@ -161,6 +193,8 @@ class DatasetBuilder:
             write_table(INSTITUTIONS.empty_table(), out / "institutions.arrow", INSTITUTIONS)
         else:
             latest = institutions.group_by("institution_id").agg(pl.all().sort_by(_PART).last())
+            if named_institutions_only:
+                latest = _named_with_ancestors(latest, pl.scan_ipc(out / "authorships.arrow"))
             _sink(latest.sort("institution_id"), out / "institutions.arrow", INSTITUTIONS)
         written = write_manifest(out, {**manifest, "filters": self.filters.describe()})
         publish_dataset(out, self.final)
@@ -170,6 +204,21 @@ class DatasetBuilder:
     def discard(self) -> None:
         """Remove the staging folder (a refresh starts from nothing)."""
         shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def _named_with_ancestors(institutions: pl.LazyFrame, authorships: pl.LazyFrame) -> pl.LazyFrame:
+    # The ids the authorships name, then every id in those records' lineages, until no new id
+    # appears (lineages are not in hierarchy order and an ancestor may have its own lineage).
+    lineages = institutions.select("institution_id", "lineage").collect()
+    named = authorships.select(pl.col("institution_ids").explode().alias("institution_id"))
+    wanted = set(named.drop_nulls().unique().collect()["institution_id"].to_list())
+    while True:
+        found = lineages.filter(pl.col("institution_id").is_in(pl.Series(list(wanted))))
+        more = wanted | set(found["lineage"].explode().drop_nulls().to_list())
+        if more == wanted:
+            break
+        wanted = more
+    return institutions.filter(pl.col("institution_id").is_in(pl.Series(list(wanted))))
 
 
 def _with_part(schema: Any) -> Any:

@@ -1,0 +1,586 @@
+"""A local OpenAlex: a real HTTP server on 127.0.0.1 that speaks the REST protocol biblio uses.
+
+It serves ``/works`` and ``/institutions`` from JSON records held in memory and implements what
+the fetcher relies on, the way OpenAlex does it:
+
+- ``filter``: comma-AND-ed ``key:value`` clauses, ``|``-OR-ed values, ``!`` negation; ids compare
+  by their last path segment (``1702`` matches ``https://openalex.org/subfields/1702``), through
+  lists (``topics.subfield.id``); ``publication_year`` takes ``2019``, ``2015-2024``, ``<2016``,
+  ``>2015``; ``from_/to_publication_date``; ``openalex_id``/``openalex``/``ids.openalex``. An
+  unknown filter key is a 400 with OpenAlex's error body.
+- ``select`` of root fields (400 for an unknown one), ``per_page`` (1 to 200; ``max_per_page``
+  can clamp it lower, as a misbehaving server might), ``cursor`` paging (``*``, then an opaque
+  ``next_cursor``; like OpenAlex, the last page with results still has a cursor and the page
+  after it is empty with ``next_cursor: null``), ``meta.count``, and ``x-ratelimit-*`` headers.
+- Faults scripted per test with :meth:`OpenAlexServer.add_fault`: 429 throttling with
+  ``Retry-After``, 429 with the budget spent, 5xx, a body cut off mid-JSON, a connection reset,
+  a stall, and 400/401/403 bodies; plus ``latency`` per page.
+
+Every request's parameters are recorded in :attr:`OpenAlexServer.requests`.
+
+Examples
+--------
+>>> with OpenAlexServer(works=[{"id": "https://openalex.org/W1", "publication_year": 2024}]) as s:
+...     import requests
+...     page = requests.get(f"{s.url}/works", params={"filter": "publication_year:2024"}).json()
+>>> page["meta"]["count"], page["results"][0]["id"]
+(1, 'https://openalex.org/W1')
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+import struct
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+__all__ = ["Fault", "OpenAlexServer", "short"]
+
+WORKS_SELECT = [
+    "id",
+    "doi",
+    "title",
+    "display_name",
+    "relevance_score",
+    "publication_year",
+    "publication_date",
+    "ids",
+    "language",
+    "primary_location",
+    "sources",
+    "type",
+    "type_crossref",
+    "indexed_in",
+    "open_access",
+    "authorships",
+    "institution_assertions",
+    "institutions",
+    "countries_distinct_count",
+    "institutions_distinct_count",
+    "corresponding_author_ids",
+    "corresponding_institution_ids",
+    "apc_list",
+    "apc_paid",
+    "fwci",
+    "is_authors_truncated",
+    "has_fulltext",
+    "fulltext_origin",
+    "cited_by_count",
+    "citation_normalized_percentile",
+    "cited_by_percentile_year",
+    "biblio",
+    "is_retracted",
+    "is_paratext",
+    "is_xpac",
+    "primary_topic",
+    "topics",
+    "keywords",
+    "concepts",
+    "mesh",
+    "locations_count",
+    "locations",
+    "best_oa_location",
+    "sustainable_development_goals",
+    "awards",
+    "funders",
+    "datasets",
+    "versions",
+    "has_content",
+    "content_urls",
+    "referenced_works_count",
+    "referenced_works",
+    "related_works",
+    "abstract_inverted_index",
+    "cited_by_api_url",
+    "counts_by_year",
+    "updated_date",
+    "created_date",
+]
+INSTITUTIONS_SELECT = [
+    "id",
+    "ror",
+    "display_name",
+    "country_code",
+    "type",
+    "type_id",
+    "lineage",
+    "homepage_url",
+    "image_url",
+    "image_thumbnail_url",
+    "display_name_acronyms",
+    "display_name_alternatives",
+    "repositories",
+    "works_count",
+    "cited_by_count",
+    "summary_stats",
+    "ids",
+    "geo",
+    "international",
+    "associated_institutions",
+    "counts_by_year",
+    "roles",
+    "topics",
+    "topic_share",
+    "x_concepts",
+    "is_super_system",
+    "works_api_url",
+    "updated_date",
+    "created_date",
+]
+_FILTERS = {
+    "works": [
+        "authorships.countries",
+        "authorships.institutions.country_code",
+        "authorships.institutions.id",
+        "concepts.id",
+        "doi",
+        "from_publication_date",
+        "ids.openalex",
+        "is_paratext",
+        "is_retracted",
+        "openalex",
+        "openalex_id",
+        "primary_topic.field.id",
+        "primary_topic.id",
+        "primary_topic.subfield.id",
+        "publication_date",
+        "publication_year",
+        "to_publication_date",
+        "topics.field.id",
+        "topics.id",
+        "topics.subfield.id",
+        "type",
+    ],
+    "institutions": [
+        "country_code",
+        "ids.openalex",
+        "ids.ror",
+        "lineage",
+        "openalex",
+        "openalex_id",
+        "ror",
+        "type",
+    ],
+}
+_SELECT = {"works": WORKS_SELECT, "institutions": INSTITUTIONS_SELECT}
+_ID_KEYS = {"openalex", "openalex_id", "ids.openalex"}
+
+
+def short(value: object) -> str:
+    """An id or value as compared in filters: the last path segment, lower case.
+
+    >>> short("https://openalex.org/subfields/1702"), short("I27837315"), short(True)
+    ('1702', 'i27837315', 'true')
+    """
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value).rstrip("/").rsplit("/", 1)[-1].lower()
+
+
+def _leaves(record: Any, path: Sequence[str]) -> Iterable[Any]:
+    if isinstance(record, list):
+        for item in record:
+            yield from _leaves(item, path)
+        return
+    if not path:
+        if record is not None:
+            yield record
+        return
+    if isinstance(record, dict):
+        yield from _leaves(record.get(path[0]), path[1:])
+
+
+@dataclass
+class Fault:
+    """A scripted misbehaviour: after ``skip`` normal answers, the next ``times`` are ``kind``.
+
+    ``kind`` is ``throttle`` (429 + ``Retry-After``), ``budget`` (429, budget spent), ``error``
+    (``status``, default 503), ``truncate`` (a 200 cut mid-JSON), ``short`` (a 200 whose
+    connection closes before ``Content-Length`` bytes), ``reset`` (the connection is reset),
+    ``stall`` (wait ``seconds`` before answering) or ``reject`` (``status`` 400/401/403 with an
+    OpenAlex error body). ``times=-1`` repeats it forever. ``path`` limits it to an endpoint.
+    """
+
+    kind: str
+    times: int = 1
+    skip: int = 0
+    status: int = 503
+    retry_after: float = 0.0
+    seconds: float = 0.0
+    message: str = ""
+    path: str | None = None
+
+
+@dataclass
+class _Table:
+    records: list[dict[str, Any]]
+    years: dict[int, list[int]] = field(default_factory=dict)
+    matches: dict[str, list[int]] = field(default_factory=dict)
+    encoded: dict[tuple[str, ...], dict[int, bytes]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for i, record in enumerate(self.records):
+            year = record.get("publication_year")
+            if isinstance(year, int):
+                self.years.setdefault(year, []).append(i)
+
+
+class _BadRequest(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class OpenAlexServer:
+    """A threaded HTTP server on 127.0.0.1 (a free port) serving OpenAlex records.
+
+    Parameters
+    ----------
+    works, institutions
+        OpenAlex records (dicts), served in this order.
+    latency
+        Seconds each answer is delayed (a page's round trip at the real API is 0.2–1 s).
+    max_per_page
+        Serve at most this many records a page whatever ``per_page`` asks (default: 200).
+    budget
+        Requests allowed before every answer is a budget-spent 429 (``None``: unlimited).
+    """
+
+    def __init__(
+        self,
+        works: Iterable[dict[str, Any]] = (),
+        institutions: Iterable[dict[str, Any]] = (),
+        *,
+        latency: float = 0.0,
+        max_per_page: int = 200,
+        budget: int | None = None,
+    ) -> None:
+        self.tables = {"works": _Table(list(works)), "institutions": _Table(list(institutions))}
+        self.latency = latency
+        self.max_per_page = max_per_page
+        self.budget = budget
+        self.requests: list[dict[str, str]] = []
+        self.faults: list[Fault] = []
+        self._lock = threading.Lock()
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._httpd.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    # -- life cycle ---------------------------------------------------------------------
+    @property
+    def port(self) -> int:
+        return int(self._httpd.server_address[1])
+
+    @property
+    def url(self) -> str:
+        """The base URL to give the fetcher, e.g. ``http://127.0.0.1:41234``."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> OpenAlexServer:
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(5)
+
+    def __enter__(self) -> OpenAlexServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- test controls ----------------------------------------------------------------------
+    def add_fault(self, kind: str, **options: Any) -> None:
+        """Script a fault (see :class:`Fault`); faults play one after another."""
+        with self._lock:
+            self.faults.append(Fault(kind, **options))
+
+    def reset(self) -> None:
+        """Forget recorded requests and pending faults."""
+        with self._lock:
+            self.requests.clear()
+            self.faults.clear()
+
+    def calls(self, path: str | None = None) -> int:
+        """Requests received (to ``/works``, ``/institutions``, or all)."""
+        with self._lock:
+            return sum(1 for r in self.requests if path is None or r["_path"] == path)
+
+    def _next_fault(self, path: str) -> Fault | None:
+        with self._lock:
+            for fault in self.faults:
+                if fault.path is not None and fault.path != path:
+                    continue
+                if fault.skip > 0:
+                    fault.skip -= 1
+                    return None
+                if fault.times > 0:
+                    fault.times -= 1
+                    if fault.times == 0:
+                        self.faults.remove(fault)
+                return fault
+        return None
+
+    # -- the protocol -----------------------------------------------------------------------
+    def _rate_headers(self, remaining: int) -> dict[str, str]:
+        now = datetime.now(UTC)
+        midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+        return {
+            "x-ratelimit-limit": "10000",
+            "x-ratelimit-remaining": str(max(remaining, 0)),
+            "x-ratelimit-limit-usd": "1",
+            "x-ratelimit-remaining-usd": f"{max(remaining, 0) / 10000:.4f}",
+            "x-ratelimit-cost-usd": "0.0001",
+            "x-ratelimit-credits-used": "1",
+            "x-ratelimit-reset": str(int((midnight - now).total_seconds())),
+        }
+
+    def _select(self, entity: str, params: dict[str, str]) -> tuple[str, ...] | None:
+        raw = params.get("select")
+        if not raw:
+            return None
+        fields = tuple(f.strip() for f in raw.split(",") if f.strip())
+        for name in fields:
+            if name not in _SELECT[entity]:
+                raise _BadRequest(
+                    f"{name} is not a valid select field. Valid fields for select are: "
+                    f"{', '.join(_SELECT[entity])}."
+                )
+        return fields
+
+    def _matching(self, entity: str, filter_text: str) -> list[int]:
+        table = self.tables[entity]
+        cached = table.matches.get(filter_text)
+        if cached is not None:
+            return cached
+        tests: list[Callable[[dict[str, Any]], bool]] = []
+        candidates: Iterable[int] = range(len(table.records))
+        for clause in filter(None, filter_text.split(",")):
+            key, sep, value = clause.partition(":")
+            key = key.strip().replace("-", "_")
+            if not sep or key not in _FILTERS[entity]:
+                raise _BadRequest(
+                    f"{key} is not a valid field. Valid fields are underscore or hyphenated "
+                    f"versions of: {', '.join(sorted(_FILTERS[entity]))}"
+                )
+            if key == "publication_year" and value.isdigit():
+                candidates = table.years.get(int(value), [])
+            tests.append(self._clause(key, value))
+        found = [i for i in candidates if all(t(table.records[i]) for t in tests)]
+        with self._lock:
+            table.matches[filter_text] = found
+        return found
+
+    @staticmethod
+    def _clause(key: str, value: str) -> Callable[[dict[str, Any]], bool]:
+        negate = value.startswith("!")
+        value = value.lstrip("!")
+        if key == "publication_year":
+            ranges = []
+            for v in value.split("|"):
+                if v.startswith("<"):
+                    ranges.append((-(10**9), int(v[1:]) - 1))
+                elif v.startswith(">"):
+                    ranges.append((int(v[1:]) + 1, 10**9))
+                else:
+                    a, _, b = v.partition("-")
+                    ranges.append((int(a), int(b or a)))
+
+            def test(r: dict[str, Any]) -> bool:
+                y = r.get("publication_year")
+                return isinstance(y, int) and any(a <= y <= b for a, b in ranges)
+
+        elif key in ("from_publication_date", "to_publication_date"):
+            bound = value
+
+            def test(r: dict[str, Any]) -> bool:
+                d = r.get("publication_date")
+                if not isinstance(d, str):
+                    return False
+                return d >= bound if key.startswith("from") else d <= bound
+
+        else:
+            path = ["id"] if key in _ID_KEYS else key.split(".")
+            wanted = {short(v) for v in value.split("|")}
+
+            def test(r: dict[str, Any]) -> bool:
+                return any(short(leaf) in wanted for leaf in _leaves(r, path))
+
+        if negate:
+            return lambda r: not test(r)
+        return test
+
+    def _encode(self, entity: str, index: int, fields: tuple[str, ...] | None) -> bytes:
+        table = self.tables[entity]
+        key = fields or ()
+        cache = table.encoded.setdefault(key, {})
+        data = cache.get(index)
+        if data is None:
+            record = table.records[index]
+            if fields:
+                record = {f: record.get(f) for f in fields}
+            data = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode()
+            cache[index] = data
+        return data
+
+    def _page(self, entity: str, params: dict[str, str]) -> bytes:
+        fields = self._select(entity, params)
+        per_page_text = params.get("per_page", params.get("per-page", "25"))
+        if not per_page_text.isdigit() or not 1 <= int(per_page_text) <= 200:
+            raise _BadRequest(f"per-page parameter must be between 1 and 200; got {per_page_text}")
+        per_page = min(int(per_page_text), self.max_per_page)
+        found = self._matching(entity, params.get("filter", ""))
+        cursor = params.get("cursor")
+        if cursor is None:
+            page_no = int(params.get("page", "1"))
+            start = (page_no - 1) * per_page
+        elif cursor == "*":
+            start = 0
+        else:
+            try:
+                start = int(json.loads(base64.urlsafe_b64decode(cursor.encode()))["offset"])
+            except (ValueError, KeyError, TypeError) as exc:
+                raise _BadRequest(f"'{cursor}' is not a valid cursor") from exc
+        chosen = found[start : start + per_page]
+        next_cursor = None
+        if cursor is not None and chosen:
+            token = json.dumps({"offset": start + len(chosen)}).encode()
+            next_cursor = base64.urlsafe_b64encode(token).decode()
+        meta = {
+            "count": len(found),
+            "db_response_time_ms": 3,
+            "page": None if cursor is not None else int(params.get("page", "1")),
+            "per_page": per_page,
+            "next_cursor": next_cursor,
+            "groups_count": None,
+            "cost_usd": 0.0001,
+        }
+        results = b",".join(self._encode(entity, i, fields) for i in chosen)
+        return (
+            b'{"meta":'
+            + json.dumps(meta).encode()
+            + b',"results":['
+            + results
+            + b'],"group_by":[]}'
+        )
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:  # quiet
+                pass
+
+            def _send(
+                self, status: int, body: bytes, headers: dict[str, str], length: int | None = None
+            ) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body) if length is None else length))
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def _error(
+                self, status: int, error: str, message: str, headers: dict[str, str]
+            ) -> None:
+                body = json.dumps({"error": error, "message": message}).encode()
+                self._send(status, body, headers)
+
+            def do_GET(self) -> None:
+                parts = urlsplit(self.path)
+                path = parts.path.rstrip("/")
+                params = dict(parse_qsl(parts.query, keep_blank_values=True))
+                with server._lock:
+                    server.requests.append({"_path": path, **params})
+                    n = len(server.requests)
+                remaining = 10000 - n if server.budget is None else server.budget - n
+                headers = server._rate_headers(remaining)
+                if server.latency:
+                    time.sleep(server.latency)
+                entity = path.lstrip("/")
+                if entity not in server.tables:
+                    self._error(404, "Not found", f"{path} is not an endpoint", headers)
+                    return
+                if server.budget is not None and n > server.budget:
+                    fault: Fault | None = Fault("budget")
+                else:
+                    fault = server._next_fault(path)
+                kind = fault.kind if fault else None
+                if fault is not None and kind == "stall":
+                    time.sleep(fault.seconds)
+                if fault is not None and kind == "reset":
+                    # SO_LINGER 0: close() sends a TCP RST, as a dropped connection does.
+                    self.connection.setsockopt(
+                        socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                    )
+                    self.close_connection = True
+                    return
+                if fault is not None and kind == "throttle":
+                    self._error(
+                        429,
+                        "Too Many Requests",
+                        "Rate limit exceeded; slow down.",
+                        {**headers, "Retry-After": f"{fault.retry_after:g}"},
+                    )
+                    return
+                if fault is not None and kind == "budget":
+                    spent = {
+                        **headers,
+                        "x-ratelimit-remaining": "0",
+                        "x-ratelimit-remaining-usd": "0",
+                        "Retry-After": headers["x-ratelimit-reset"],
+                    }
+                    self._error(
+                        429,
+                        "Rate limit exceeded",
+                        "Daily budget exhausted. Resets at midnight UTC.",
+                        spent,
+                    )
+                    return
+                if fault is not None and kind == "error":
+                    self._error(
+                        fault.status,
+                        "Internal Server Error",
+                        fault.message or "upstream timed out",
+                        headers,
+                    )
+                    return
+                if fault is not None and kind == "reject":
+                    error = {
+                        400: "Invalid query parameters error.",
+                        401: "Invalid or missing API key",
+                        403: "Forbidden",
+                    }.get(fault.status, "Error")
+                    self._error(fault.status, error, fault.message or error, headers)
+                    return
+                try:
+                    body = server._page(entity, params)
+                except _BadRequest as exc:
+                    self._error(400, "Invalid query parameters error.", exc.message, headers)
+                    return
+                if fault is not None and kind == "truncate":
+                    self._send(200, body[: len(body) // 2], headers)
+                    return
+                if fault is not None and kind == "short":
+                    self._send(200, body[: len(body) // 2], headers, length=len(body))
+                    self.close_connection = True
+                    return
+                self._send(200, body, headers)
+
+        return Handler
