@@ -387,7 +387,8 @@ class _Fetch:
                 .per_page(_IDS_PER_CALL)
             )
             pages = list(self._pages(query))
-            self.builder.add_institutions(read_institutions(b"\n".join(pages)), part=part)
+            if pages:  # none of these ids is known to OpenAlex: nothing to write
+                self.builder.add_institutions(read_institutions(b"\n".join(pages)), part=part)
             self.state.save_calls(self.client.calls)
         self.bar.update(len(ids))
 

@@ -33,6 +33,7 @@ import base64
 import json
 import socket
 import struct
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -233,6 +234,15 @@ class _Table:
                 self.years.setdefault(year, []).append(i)
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gave up (timeout) or a reset we injected: not worth a traceback.
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
+
+
 class _BadRequest(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -270,8 +280,7 @@ class OpenAlexServer:
         self.requests: list[dict[str, str]] = []
         self.faults: list[Fault] = []
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._httpd.daemon_threads = True
+        self._httpd = _Server(("127.0.0.1", 0), self._handler())
         self._thread: threading.Thread | None = None
 
     # -- life cycle ---------------------------------------------------------------------

@@ -6,13 +6,19 @@ Everything runs against 127.0.0.1; no test needs the network or an API key.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
+from biblio.io import open_dataset
 from fetchers.http import RetryPolicy
+from fetchers.normalise import read_institutions, read_works, short_id
+from fetchers.store import DatasetBuilder, WorkFilter
 from tests.openalex_server import OpenAlexServer
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
@@ -45,3 +51,76 @@ def server(c400: tuple[list[dict[str, Any]], list[dict[str, Any]]]) -> Iterator[
 def quick() -> RetryPolicy:
     """Retries that give up within a second, for tests."""
     return RetryPolicy(attempts=4, backoff=0.01, max_backoff=0.05, read_timeout=2.0)
+
+
+def _dataset_tables(folder: Path) -> dict[str, pl.DataFrame]:
+    """The three tables of a finished dataset, sorted so that two datasets compare as sets."""
+    dataset = open_dataset(folder)
+    keys = {
+        "works": ["work_id"],
+        "authorships": ["work_id", "author_index"],
+        "institutions": ["institution_id"],
+    }
+    return {name: getattr(dataset, name).collect().sort(by) for name, by in keys.items()}
+
+
+def assert_same_dataset(left: Path, right: Path) -> None:
+    """Equal works, authorships and institutions (as sets of rows), and no duplicated work."""
+    a, b = _dataset_tables(left), _dataset_tables(right)
+    for name in a:
+        assert_frame_equal(a[name], b[name], check_row_order=True)
+    assert a["works"]["work_id"].is_unique().all()
+    assert a["institutions"]["institution_id"].is_unique().all()
+
+
+@pytest.fixture
+def reference(
+    c400: tuple[list[dict[str, Any]], list[dict[str, Any]]], tmp_path: Path
+) -> Callable[[WorkFilter], Path]:
+    """Build the dataset a fetch should give, straight from the c400 records (no HTTP).
+
+    Works pass the same filters; institutions are those the kept authorships name plus every
+    ancestor in their lineages that has a record.
+    """
+    works, institutions = c400
+
+    def build(filters: WorkFilter) -> Path:
+        final = tmp_path / "reference" / f"ref-{abs(hash(filters))}"
+        builder = DatasetBuilder(final, filters=replace(filters, apply_selection=True))
+        data = "\n".join(json.dumps(w) for w in works).encode()
+        builder.add_works(read_works(data, selection=filters.selection), part="all")
+        by_id = {short_id(i["id"]): i for i in institutions}
+        authorships = builder.authorships_so_far()
+        assert authorships is not None
+        todo = set(
+            authorships.select(pl.col("institution_ids").explode())
+            .drop_nulls()
+            .collect()
+            .to_series()
+            .to_list()
+        )
+        seen: set[str] = set()
+        while todo:
+            seen |= todo
+            found = [by_id[i] for i in todo if i in by_id]
+            todo = {short_id(a) for r in found for a in r.get("lineage") or []} - seen
+        kept = [by_id[i] for i in sorted(seen) if i in by_id]
+        builder.add_institutions(
+            read_institutions("\n".join(json.dumps(r) for r in kept).encode()), part="inst"
+        )
+        builder.finish({"source": "reference"})
+        return final
+
+    return build
+
+
+@pytest.fixture
+def same_dataset() -> Callable[[Path, Path], None]:
+    """:func:`assert_same_dataset`, for test modules."""
+    return assert_same_dataset
+
+
+@pytest.fixture
+def dataset_tables() -> Callable[[Path], dict[str, pl.DataFrame]]:
+    """The sorted tables of a finished dataset, for test modules."""
+    return _dataset_tables

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import logging
 import threading
 import time
@@ -156,10 +155,9 @@ def test_rate_limiter_is_shared_by_threads() -> None:
         t.start()
     for t in threads:
         t.join()
-    # 20 slots at 50/s: the last starts no earlier than 19/50 s after the first.
-    assert max(stamps) - start >= 19 / 50 - 0.02
-    stamps.sort()
-    assert min(b - a for a, b in itertools.pairwise(stamps)) >= 0.015
+    # 20 slots at 50/s over 4 threads: the last starts no earlier than 19/50 s after the first.
+    assert len(stamps) == 20
+    assert max(stamps) - start >= 19 / 50 - 0.01
 
 
 def test_the_key_is_scrubbed_from_errors_and_debug_logs(

@@ -1,0 +1,112 @@
+"""``kill -9`` a real ``biblio fetch`` process mid-way, rerun it: the same dataset as one run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from biblio.cli import main
+from fetchers.store import WorkFilter, staging_folder
+from tests.openalex_server import OpenAlexServer
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRET = "KILLTESTKEY42"
+
+
+def _start(server: OpenAlexServer, cache: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENALEX_API_KEY": SECRET}
+    command = [
+        sys.executable,
+        "-m",
+        "biblio.cli",
+        "fetch",
+        "--name",
+        "ai",
+        "--cache",
+        str(cache),
+        "--years",
+        "2015-2024",
+        "--base-url",
+        server.url,
+        "--rate",
+        "100",
+        "--workers",
+        "3",
+        "--no-progress",
+    ]
+    return subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+
+
+def _parts(cache: Path) -> int:
+    parts = staging_folder(cache / "ai") / "parts"
+    return sum(1 for p in parts.glob("*/*.arrow") if not p.name.startswith("."))
+
+
+def _kill_when(process: subprocess.Popen[bytes], ready: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 30
+    while not ready():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the fetch made no progress"
+        time.sleep(0.01)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(10)
+
+
+@pytest.mark.slow
+def test_kill_9_and_rerun_gives_the_uninterrupted_dataset(
+    c400: tuple[list[dict[str, object]], list[dict[str, object]]],
+    tmp_path: Path,
+    reference: Callable[[WorkFilter], Path],
+    same_dataset: Callable[[Path, Path], None],
+) -> None:
+    cache = tmp_path / "cache"
+    # Small pages and a slow server: the fetch takes a few seconds and writes parts on the way.
+    with OpenAlexServer(*c400, latency=0.08, max_per_page=4) as server:
+        first = _start(server, cache)
+        _kill_when(first, lambda: _parts(cache) >= 1)
+        killed_at = _parts(cache)
+        second = _start(server, cache)
+        _kill_when(second, lambda: _parts(cache) >= killed_at + 3)
+        assert not (cache / "ai" / "manifest.json").exists()
+        server.latency = 0.0
+        third = _start(server, cache)
+        out, err = third.communicate(timeout=60)
+        assert third.returncode == 0, err.decode()
+        assert out.decode().strip() == f"243 works in {cache / 'ai'}"
+        # The same fetch, never interrupted.
+        whole = tmp_path / "whole"
+        assert (
+            main(
+                [
+                    "fetch",
+                    "--name",
+                    "ai",
+                    "--cache",
+                    str(whole),
+                    "--years",
+                    "2015-2024",
+                    "--base-url",
+                    server.url,
+                    "--rate",
+                    "100",
+                    "--no-progress",
+                ]
+            )
+            == 0
+        )
+    same_dataset(cache / "ai", whole / "ai")
+    same_dataset(cache / "ai", reference(WorkFilter(years=(2015, 2024))))
+    assert not staging_folder(cache / "ai").exists()
+    leftovers = [p for p in cache.rglob("*") if p.name.endswith(".tmp")]
+    assert not leftovers
+    files = [p for p in cache.rglob("*") if p.is_file()]
+    assert all(SECRET.encode() not in p.read_bytes() for p in files)
