@@ -158,9 +158,9 @@ class DatasetBuilder:
         authorships = self._scan_parts("authorships")
         institutions = self._scan_parts("institutions")
         if works is not None and drop_work_ids:
-            works = works.filter(~pl.col("work_id").is_in(pl.Series(list(drop_work_ids))))
+            works = works.filter(~pl.col("work_id").is_in(list(drop_work_ids)))
         if institutions is not None and drop_institution_ids:
-            dropped = pl.Series(list(drop_institution_ids))
+            dropped = list(drop_institution_ids)
             institutions = institutions.filter(~pl.col("institution_id").is_in(dropped))
         out = self.staging / "final"
         if out.exists():
@@ -213,12 +213,12 @@ def _named_with_ancestors(institutions: pl.LazyFrame, authorships: pl.LazyFrame)
     named = authorships.select(pl.col("institution_ids").explode().alias("institution_id"))
     wanted = set(named.drop_nulls().unique().collect()["institution_id"].to_list())
     while True:
-        found = lineages.filter(pl.col("institution_id").is_in(pl.Series(list(wanted))))
+        found = lineages.filter(pl.col("institution_id").is_in(list(wanted)))
         more = wanted | set(found["lineage"].explode().drop_nulls().to_list())
         if more == wanted:
             break
         wanted = more
-    return institutions.filter(pl.col("institution_id").is_in(pl.Series(list(wanted))))
+    return institutions.filter(pl.col("institution_id").is_in(list(wanted)))
 
 
 def _with_part(schema: Any) -> Any:
