@@ -385,7 +385,8 @@ def plot_network(
 ) -> Axes:
     """The country co-authorship network of ``year`` (the ``n`` largest countries).
 
-    Layout: igraph's Fruchterman–Reingold from a fixed circular start (deterministic). Node area
+    Layout: igraph's Kamada–Kawai from a fixed circular start (no randomness, so reruns give
+    the same picture). Node area
     ∝ AI works (full counting), edge width ∝ co-authored works, colour = Leiden community.
     """
     from biblio.network import build_graph
@@ -403,8 +404,12 @@ def plot_network(
         [math.cos(2 * math.pi * i / max(count, 1)), math.sin(2 * math.pi * i / max(count, 1))]
         for i in range(count)
     ]
-    weights = [math.log1p(w) for w in graph.es["weight"]] if graph.ecount() else None
-    layout = graph.layout_fruchterman_reingold(weights=weights, seed=start, niter=1000).coords
+    # Kamada–Kawai from a fixed circular start uses no random numbers, so the same tables give
+    # the same picture; strong ties are short springs.
+    lengths = [1 / (1 + math.log1p(w)) for w in graph.es["weight"]] if graph.ecount() else None
+    layout = graph.layout_kamada_kawai(
+        seed=start, maxiter=50 * max(count, 1), weights=lengths
+    ).coords
     ax = _axes(ax, (8, 7))
     works = graph.vs["works_full"]
     largest = max(works) if works else 1
@@ -426,7 +431,18 @@ def plot_network(
             edgecolors="white",
             linewidths=0.8,
         )
-        ax.annotate(v["name"], (x, y), ha="center", va="center", fontsize=7, zorder=3)
+        # Small nodes get their label beside them, large ones inside.
+        offset = (0, 0) if size > 400 else (0, 2 + math.sqrt(size) / 2)
+        ax.annotate(
+            v["name"],
+            (x, y),
+            xytext=offset,
+            textcoords="offset points",
+            ha="center",
+            va="center" if size > 400 else "bottom",
+            fontsize=7,
+            zorder=3,
+        )
     ax.set_axis_off()
     ax.set_xlabel("")
     ax.text(

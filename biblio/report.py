@@ -476,7 +476,7 @@ def figures(tables: Mapping[str, pl.DataFrame], *, year: int, threshold: int) ->
             lambda: plot.plot_network(tables["network_nodes"], tables["network_edges"], year=year),
             f"Country co-authorship network, {year} (the 35 countries with the most AI works). "
             "Node area ∝ AI works (full counting), edge width ∝ co-authored works, colour = "
-            "Leiden community (modularity, fixed seed); igraph Fruchterman–Reingold layout from a "
+            "Leiden community (modularity, fixed seed); igraph Kamada–Kawai layout from a "
             "fixed start.",
         ),
         (
