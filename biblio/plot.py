@@ -1,7 +1,8 @@
 """Figures of the metric tables, seaborn style: ``plot_x(table, *, year=…, ax=None) -> Axes``.
 
-The only module that imports matplotlib and seaborn (with the non-interactive Agg backend), so
-``import biblio`` stays light. Each function draws one figure that answers one question, takes a
+The only module that imports matplotlib and seaborn (with the non-interactive Agg backend,
+except inside a Jupyter kernel, whose inline backend shows the figures), so ``import biblio``
+stays light. Each function draws one figure that answers one question, takes a
 metric table exactly as :mod:`biblio.schema` defines it (a polars DataFrame), and titles the
 figure with its finding unless ``title`` is given. Axis labels carry units and definitions.
 :func:`png_bytes` renders a figure without a timestamp or version in the file, so the same
@@ -24,13 +25,15 @@ from __future__ import annotations
 
 import io
 import math
+import sys
 import textwrap
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import matplotlib
 
-matplotlib.use("Agg")
+if "ipykernel" not in sys.modules:  # in Jupyter, keep the notebook's inline backend
+    matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 import polars as pl
@@ -59,7 +62,7 @@ PUBLISHED_PAIRS = (("US", "CN"), ("GB", "CN"), ("EU27", "CN"))
 _WRAP = 72
 _FULL, _FRAC = "full counting", "fractional counting"
 _PALETTE = {_FULL: "#4c72b0", _FRAC: "#dd8452"}
-_RC: Any = {"figure.dpi": 100, "savefig.dpi": 100, "font.size": 9, "axes.titlesize": 10.5}
+_DPI = 100
 
 
 def _countries_only(rows: pl.DataFrame, column: str = "unit") -> pl.DataFrame:
@@ -94,9 +97,9 @@ def _pct(value: float | None, digits: int = 1) -> str:
 def _axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
     if ax is not None:
         return ax
-    with plt.rc_context(_RC):
-        _fig, new = plt.subplots(figsize=size, layout="constrained")
-    return new
+    # No rc_context around figure creation: leaving one would switch off Jupyter's inline
+    # backend for the rest of the session.
+    return plt.figure(figsize=size, layout="constrained").add_subplot()
 
 
 def _finish(ax: Axes, title: str, given: str | None) -> Axes:
@@ -115,8 +118,7 @@ def _year_rows(data: pl.DataFrame, year: int, what: str) -> pl.DataFrame:
 def png_bytes(fig: Figure) -> bytes:
     """The figure as PNG bytes with no software or time metadata (byte-stable), then closed."""
     buffer = io.BytesIO()
-    with plt.rc_context(_RC):
-        fig.savefig(buffer, format="png", metadata={"Software": None})
+    fig.savefig(buffer, format="png", dpi=_DPI, metadata={"Software": None})
     plt.close(fig)
     return buffer.getvalue()
 
@@ -335,14 +337,13 @@ def plot_asymmetry(
         .sort("order")
     )
     if axes is None:
-        with plt.rc_context(_RC):
-            _fig, made = plt.subplots(
-                1,
-                3,
-                figsize=(10, 0.35 * max(len(chosen), 3) + 2.2),
-                sharey=True,
-                layout="constrained",
-            )
+        _fig, made = plt.subplots(
+            1,
+            3,
+            figsize=(10, 0.35 * max(len(chosen), 3) + 2.2),
+            sharey=True,
+            layout="constrained",
+        )
         axes = list(made)
     frame = shown.to_pandas()
     panels = (
