@@ -89,6 +89,13 @@ def build_graph(edges: pl.DataFrame, nodes: pl.DataFrame, year: int) -> ig.Graph
 
 
 def _measures(graph: ig.Graph) -> dict[str, list[float | int]]:
+    try:
+        return _seeded_measures(graph)
+    finally:
+        ig.set_random_number_generator(random)  # igraph's default generator again
+
+
+def _seeded_measures(graph: ig.Graph) -> dict[str, list[float | int]]:
     n = graph.vcount()
     if graph.ecount() == 0:
         return {
@@ -97,6 +104,9 @@ def _measures(graph: ig.Graph) -> dict[str, list[float | int]]:
             "pagerank": [1.0 / n] * n if n else [],
             "community": list(range(n)),
         }
+    # ARPACK (eigenvector) and Leiden draw from igraph's generator: seed it, so that the same
+    # graph always gives the same numbers, to the last bit.
+    ig.set_random_number_generator(random.Random(LEIDEN_SEED))
     weights = graph.es["weight"]
     graph.es["distance"] = [1.0 / w for w in weights]
     with warnings.catch_warnings():
@@ -104,8 +114,6 @@ def _measures(graph: ig.Graph) -> dict[str, list[float | int]]:
         warnings.simplefilter("ignore", RuntimeWarning)
         eigen = graph.eigenvector_centrality(scale=True, weights="weight")
     top = max(eigen) or 1.0
-    random.seed(LEIDEN_SEED)
-    ig.set_random_number_generator(random.Random(LEIDEN_SEED))
     membership = graph.community_leiden(
         objective_function="modularity", weights="weight", n_iterations=-1
     ).membership
@@ -114,7 +122,7 @@ def _measures(graph: ig.Graph) -> dict[str, list[float | int]]:
     for label in membership:
         order.setdefault(label, len(order))
     return {
-        "eigenvector": [e / top for e in eigen],
+        "eigenvector": [abs(e / top) for e in eigen],  # abs: no "-0.0" for isolated nodes
         "betweenness": graph.betweenness(directed=False, weights="distance"),
         "pagerank": graph.pagerank(directed=False, damping=0.85, weights="weight"),
         "community": [order[label] for label in membership],

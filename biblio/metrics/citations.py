@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from biblio.corpus import Corpus, work_units
+from biblio.corpus import Corpus, exact_sum, work_units
 from biblio.metrics._common import grid, ratio
 
 __all__ = ["CITATION_COLUMNS", "citation_shares", "cited_works"]
@@ -74,7 +74,7 @@ def _window(corpus: Corpus, units: Sequence[str], window: str) -> pl.LazyFrame:
         .group_by("unit", "year")
         .agg(
             pl.col("cites").sum().alias("citations_full"),
-            (pl.col("frac") * pl.col("cites")).sum().alias("citations_frac"),
+            exact_sum(pl.col("frac") * pl.col("cites")).alias("citations_frac"),
         )
     )
     return (

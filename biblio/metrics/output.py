@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from biblio.corpus import Corpus, work_units
+from biblio.corpus import Corpus, exact_sum, work_units
 from biblio.metrics._common import attributed_per_year, grid, ratio
 
 __all__ = ["OUTPUT_COLUMNS", "output", "unit_works"]
@@ -38,7 +38,10 @@ def output(corpus: Corpus, *, units: Sequence[str]) -> pl.LazyFrame:
     counts = (
         unit_works(corpus, units)
         .group_by("unit", "year")
-        .agg(pl.len().cast(pl.Int64).alias("works_full"), pl.col("frac").sum().alias("works_frac"))
+        .agg(
+            pl.len().cast(pl.Int64).alias("works_full"),
+            exact_sum(pl.col("frac")).alias("works_frac"),
+        )
     )
     return (
         grid(units, corpus)

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from biblio.corpus import Corpus
+from biblio.corpus import Corpus, exact_sum
 from biblio.metrics._common import grid
 from biblio.units import membership_frame
 
@@ -82,11 +82,11 @@ def researchers(
         researcher_countries(corpus, min_works=min_works, window_years=window_years)
         .join(membership_frame(units, corpus.years, corpus.groups), on=["year", "country"])
         .group_by("unit", "year", "author_id")
-        .agg(pl.col("weight").sum())
+        .agg(exact_sum(pl.col("weight")))
         .group_by("unit", "year")
         .agg(
             pl.len().cast(pl.Int64).alias("researchers_full"),
-            pl.col("weight").sum().alias("researchers_frac"),
+            exact_sum(pl.col("weight")).alias("researchers_frac"),
         )
     )
     return (
