@@ -45,6 +45,21 @@ def _units(text: str) -> list[str]:
     return units
 
 
+def _pairs(text: str) -> list[tuple[str, str]]:
+    """Parse ``CN:US,US:CN`` into ordered (source, partner) pairs.
+
+    >>> _pairs("CN:US+GB+EU27,US:CN")
+    [('CN', 'US+GB+EU27'), ('US', 'CN')]
+    """
+    pairs = []
+    for item in (i.strip() for i in text.split(",") if i.strip()):
+        source, sep, partner = item.partition(":")
+        if not sep or not source or not partner:
+            raise argparse.ArgumentTypeError(f"{item!r} is not SOURCE:PARTNER, e.g. US:CN")
+        pairs.append((source, partner))
+    return pairs
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="biblio", description=__doc__.splitlines()[0])
     parser.add_argument("--cache", type=Path, default=Path("cache"), help="data folder")
@@ -87,6 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     metrics.add_argument("dataset", help="dataset folder or name under --cache")
     metrics.add_argument("--years", type=_years, default=None, help="default: every year")
     metrics.add_argument("--units", type=_units, default=None, help="e.g. CN,US,GB,EU27")
+    metrics.add_argument("--pairs", type=_pairs, default=[], help="extra flows, e.g. CN:US,US:CN")
     metrics.add_argument("--threshold", type=int, default=50)
     metrics.add_argument("--groups", type=Path, default=None, help="TOML file of unit groups")
     metrics.add_argument("--no-rollup", action="store_true", help="count institutions as listed")
@@ -169,6 +185,7 @@ def _run(args: argparse.Namespace) -> None:
             rollup=not args.no_rollup,
             min_works=args.min_works,
             window_years=args.window_years,
+            pairs=tuple(args.pairs),
         )
         written = run_metrics(dataset_path, options, out=args.out)
         print(f"{len(written)} files in {args.out}")

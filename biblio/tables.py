@@ -20,7 +20,7 @@ from typing import Any
 import polars as pl
 
 from biblio.corpus import Corpus, prepare
-from biblio.errors import UsageError
+from biblio.errors import InputError, UsageError
 from biblio.io import Dataset, atomic_path, atomic_write, open_dataset
 from biblio.metrics.citations import citation_shares
 from biblio.metrics.coverage import coverage
@@ -184,6 +184,12 @@ def compute_tables(dataset: Dataset, options: MetricOptions) -> dict[str, pl.Dat
         keep_retracted=options.keep_retracted,
         groups=groups,
     )
+    if not full.years:
+        raise InputError(
+            f"dataset {dataset.name!r} holds no works after the corpus filters "
+            f"(selection {dataset.manifest.get('filters', {}).get('selection', '?')}); "
+            "check its years and selection"
+        )
     years = _report_years(full.years, options.years)
     if years == full.years:
         corpus = full.materialise()
