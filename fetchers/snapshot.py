@@ -218,7 +218,7 @@ def prefilter_block(block: bytes, needle: bytes, escapes: Sequence[bytes] = ()) 
     escapes (the only escapes JSON allows for letters and digits; ``escapes`` lists them). A
     line without the literal bytes, in a block without any such escape, therefore cannot match
     and is not parsed: the pre-filter cannot drop a matching record. The block is returned whole
-    (so the normaliser parses and checks every line) when it has a ``\\u`` escape, when its lines
+    (so the normaliser parses and checks every line) when it has such an escape, when its lines
     are not all ``{…}`` (blank lines, ``\\r\\n``, text that is not JSON), or when a sample of
     it says most lines match anyway (then skipping lines would only cost time).
 
@@ -558,8 +558,19 @@ def ingest_snapshot(
     """
     manifest_path = final / "manifest.json"
     if manifest_path.exists() and not refresh:
-        log.info("%s exists; pass --refresh to rebuild it", final)
         existing: dict[str, Any] = json.loads(manifest_path.read_text(encoding="utf-8"))
+        asked = {"source": str(snapshot.resolve()), "filters": filters.describe()}
+        if {k: existing.get(k) for k in asked} != asked:
+            log.warning(
+                "%s exists, built from %s with %s; pass --refresh to rebuild it from %s with %s",
+                final,
+                existing.get("source"),
+                existing.get("filters"),
+                asked["source"],
+                asked["filters"],
+            )
+        else:
+            log.info("%s exists; pass --refresh to rebuild it", final)
         return existing
     if not snapshot.is_dir():
         raise InputError(
