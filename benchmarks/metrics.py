@@ -6,6 +6,11 @@ Run from the repository root (``pip install -e .[bench]`` first)::
     python3 benchmarks/metrics.py --works 200000 --repeat 1
     python3 benchmarks/metrics.py --skip-pandas            # pandas on 3M needs ~10 GB and minutes
     python3 benchmarks/metrics.py --check-contract /work/shared/contract-examples
+    python3 benchmarks/metrics.py --biblio-ref worktree    # time the files on disk, not HEAD
+
+biblio is timed at a committed ref (``--biblio-ref``, default ``HEAD``): its ``biblio/`` and
+``fetchers/`` are exported once under ``benchmarks/out/src-<sha>/`` and put first on every
+child's ``PYTHONPATH``, so colleagues editing the tree cannot change the engine mid-run.
 
 For every corpus size it builds (or finds, cached under ``benchmarks/out/``) a seeded synthetic
 OpenAlex-shaped dataset (:mod:`synth`), then times, each in a fresh subprocess, for one year
@@ -17,13 +22,15 @@ OpenAlex-shaped dataset (:mod:`synth`), then times, each in a fresh subprocess, 
 - ``duckdb``: :mod:`yardsticks.duckdb_sql`, hand-written SQL over the same Arrow files;
 - ``pandas``: :mod:`yardsticks.pandas_script`, explode/groupby/merge as an analyst writes it.
 
-``seconds`` is the best of ``--repeat`` runs. For ``api``, ``duckdb`` and ``pandas`` it is the time
-from the Arrow files on disk to the result frames in memory (file reads included, interpreter
-start and imports excluded); for ``cli`` it is the whole process (start, imports, writing the
-tables). ``peak RSS`` is the child's maximum resident set (``wait4`` rusage), the largest over
-the repeats. The yardsticks compute a subset (output, citation shares, co-authorship counts,
-institutions above the threshold, active researchers; country units only) while biblio computes
-every table, so the comparison favours the yardsticks.
+``seconds`` is the best of ``--repeat`` runs (``--all-years-repeat`` for all years). For
+``api``, ``duckdb`` and ``pandas`` it is the time from the Arrow files on disk to the result
+frames in memory (file reads included, interpreter start and imports excluded); for ``cli`` it is
+the whole process (start, imports, writing the tables). ``peak RSS`` is the child's maximum
+resident set (``wait4`` rusage), the largest over the repeats; ``CPU s`` is the child's user +
+system time, which moves much less than wall time when other jobs share the machine. The
+yardsticks compute a subset (output, citation shares, co-authorship counts, institutions above
+the threshold, active researchers; country units only) while biblio computes every table, so the
+comparison favours the yardsticks.
 
 It prints, per corpus: the corpus shape, a table of seconds and peak RSS per method and scope, the
 targets (one year of 3M works under 15 s and 3 GB; faster than DuckDB; 5x faster than pandas),
@@ -75,6 +82,7 @@ class Run:
     wall: float  # the whole process
     rss_gb: float
     ok: bool
+    cpu: float = 0.0  # user + system CPU seconds of the whole process (less load-sensitive)
     note: str = ""
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -121,6 +129,52 @@ def _child(argv: Sequence[str]) -> int:
     return 0
 
 
+def pin_biblio(ref: str, out: Path) -> str:
+    """Run every child against ``ref``'s committed ``biblio/`` and ``fetchers/`` (exported once
+    under ``out``), so a tree that others are editing cannot change the engine mid-benchmark.
+
+    ``worktree`` uses the files on disk instead. Returns a description of what is measured.
+    """
+    root = HERE.parent
+    if ref == "worktree":
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "biblio", "fetchers"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+        return "working tree" + (" (with uncommitted changes)" if dirty else "")
+    sha = subprocess.run(
+        ["git", "rev-parse", ref], cwd=root, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    source = out / f"src-{sha[:12]}"
+    if not (source / "biblio" / "__init__.py").exists():
+        staging = out / f".src-{sha[:12]}.partial"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        archive = subprocess.run(
+            ["git", "archive", sha, "biblio", "fetchers"],
+            cwd=root,
+            capture_output=True,
+            check=True,
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(staging)], input=archive, check=True)
+        shutil.rmtree(source, ignore_errors=True)
+        staging.rename(source)
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(source), os.environ.get("PYTHONPATH", "")) if p
+    )
+    subject = subprocess.run(
+        ["git", "log", "-1", "--format=%h %s", sha],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    return f"commit {subject}"
+
+
 def _biblio_command() -> list[str]:
     found = shutil.which("biblio")
     if found:
@@ -128,8 +182,10 @@ def _biblio_command() -> list[str]:
     return [sys.executable, "-c", "import sys; from biblio.cli import main; sys.exit(main())"]
 
 
-def _measure(command: list[str], timeout: float, log: Path) -> tuple[float, float, int, bool]:
-    """Run ``command``; return (wall seconds, peak RSS GB, exit status, timed out)."""
+def _measure(
+    command: list[str], timeout: float, log: Path
+) -> tuple[float, float, float, int, bool]:
+    """Run ``command``; return (wall s, CPU s, peak RSS GB, exit status, timed out)."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "w") as fh:
         start = time.perf_counter()
@@ -148,7 +204,8 @@ def _measure(command: list[str], timeout: float, log: Path) -> tuple[float, floa
             timer.cancel()
         wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return wall, usage.ru_maxrss * 1024 / 1e9, proc.returncode, killed.is_set()
+    cpu = usage.ru_utime + usage.ru_stime
+    return wall, cpu, usage.ru_maxrss * 1024 / 1e9, proc.returncode, killed.is_set()
 
 
 def measure(
@@ -180,20 +237,20 @@ def measure(
         ]
         if save:
             command.append("--save")
-    wall, rss, status, timed_out = _measure(command, timeout, work.with_suffix(".log"))
+    wall, cpu, rss, status, timed_out = _measure(command, timeout, work.with_suffix(".log"))
     if timed_out:
-        return Run(method, scope, None, wall, rss, False, f"stopped after {timeout:.0f} s")
+        return Run(method, scope, None, wall, rss, False, cpu, f"stopped after {timeout:.0f} s")
     if status != 0:
         tail = work.with_suffix(".log").read_text(errors="replace").strip().splitlines()[-3:]
-        return Run(method, scope, None, wall, rss, False, f"exit {status}: {' | '.join(tail)}")
+        return Run(method, scope, None, wall, rss, False, cpu, f"exit {status}: {' | '.join(tail)}")
     if method == "biblio-cli":
-        return Run(method, scope, wall, wall, rss, True)
+        return Run(method, scope, wall, wall, rss, True, cpu)
     timings = json.loads((work / "timing.json").read_text())
-    return Run(method, scope, timings["compute"], wall, rss, True, timings=timings)
+    return Run(method, scope, timings["compute"], wall, rss, True, cpu, timings=timings)
 
 
 def best_of(runs: list[Run]) -> Run:
-    """The fastest successful run, with the largest peak RSS of all runs."""
+    """The fastest successful run, with the least CPU time and the largest peak RSS of all."""
     good = [r for r in runs if r.ok and r.seconds is not None]
     if not good:
         return runs[-1]
@@ -209,6 +266,7 @@ def best_of(runs: list[Run]) -> Run:
         best.wall,
         max(r.rss_gb for r in runs),
         True,
+        min(r.cpu for r in good),
         note,
         best.timings,
     )
@@ -225,15 +283,17 @@ def _fmt_seconds(run: Run | None) -> str:
 
 def print_table(works: int, runs: Mapping[tuple[str, str], Run | None]) -> None:
     print(f"\n== {works:,} works: seconds (best) and peak RSS ==")
-    print(f"{'method':<12} {'scope':<10} {'seconds':>9} {'process s':>10} {'peak RSS':>9}  notes")
+    print(
+        f"{'method':<12} {'scope':<10} {'seconds':>9} {'process s':>10} {'CPU s':>8} "
+        f"{'peak RSS':>10}  notes"
+    )
     for (method, scope), run in runs.items():
         if run is None:
             print(f"{method:<12} {scope:<10} {'skipped':>9}")
             continue
-        wall = f"{run.wall:10.2f}"
         print(
-            f"{method:<12} {scope:<10} {_fmt_seconds(run):>9} {wall} {run.rss_gb:7.2f} GB  "
-            f"{run.note}"
+            f"{method:<12} {scope:<10} {_fmt_seconds(run):>9} {run.wall:10.2f} {run.cpu:8.2f} "
+            f"{run.rss_gb:7.2f} GB  {run.note}"
         )
 
 
@@ -331,7 +391,20 @@ def run_size(args: argparse.Namespace, works: int) -> dict[str, Any]:
             if method == "pandas" and args.skip_pandas:
                 runs[(method, scope)] = None
                 continue
-            repeat = 1 if method == "pandas" else args.repeat
+            earlier = runs.get((method, "one year"))
+            if scope == "all years" and earlier is not None and not earlier.ok:
+                runs[(method, scope)] = Run(
+                    method,
+                    scope,
+                    None,
+                    0.0,
+                    0.0,
+                    False,
+                    note=f"not run: one year already {earlier.note}",
+                )
+                continue
+            repeat = args.repeat if scope == "one year" else args.all_years_repeat
+            repeat = 1 if method == "pandas" else repeat
             attempts: list[Run] = []
             for i in range(repeat):
                 work = work_root / f"{method}-{scope.replace(' ', '-')}-{i}"
@@ -348,7 +421,7 @@ def run_size(args: argparse.Namespace, works: int) -> dict[str, Any]:
                 print(
                     f"  {method:<11} {scope:<9} run {i + 1}: "
                     f"{f'{run.seconds:.2f} s' if run.seconds is not None else run.note}, "
-                    f"{run.rss_gb:.2f} GB",
+                    f"CPU {run.cpu:.1f} s, {run.rss_gb:.2f} GB",
                     flush=True,
                 )
                 if not run.ok:
@@ -377,6 +450,7 @@ def run_size(args: argparse.Namespace, works: int) -> dict[str, Any]:
         "seed": args.seed,
         "year": args.year,
         "corpus": stats,
+        "biblio": args.biblio_label,
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
@@ -459,6 +533,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--year", type=int, default=synth.LAST_YEAR, help="the one year timed")
     parser.add_argument("--repeat", type=int, default=2, help="runs per measurement (best kept)")
     parser.add_argument(
+        "--all-years-repeat", type=int, default=1, help="runs per all-years measurement"
+    )
+    parser.add_argument(
         "--methods", default=",".join(METHODS), help=f"subset of {','.join(METHODS)}"
     )
     parser.add_argument(
@@ -475,6 +552,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=900.0, help="limit for other runs")
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument(
+        "--biblio-ref",
+        default="HEAD",
+        help="git ref whose committed biblio/ is timed (default HEAD); 'worktree' for the files "
+        "on disk",
+    )
+    parser.add_argument(
         "--check-contract",
         type=Path,
         default=None,
@@ -484,6 +567,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     sizes = [int(s.replace("_", "")) for s in args.works.split(",") if s.strip()]
+    args.out.mkdir(parents=True, exist_ok=True)
+    args.biblio_label = pin_biblio(args.biblio_ref, args.out)
+    print(f"biblio under test: {args.biblio_label}")
     print(
         f"biblio metrics benchmark: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
         f"polars {pl.__version__}; repeat {args.repeat}; seed {args.seed}"
