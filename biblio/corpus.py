@@ -1,9 +1,14 @@
 """The selected corpus and the per-work facts every metric shares (METRICS.md, Notation).
 
 :func:`prepare` turns a dataset's three tables into a :class:`Corpus`: the works ``W`` after the
-corpus filters (paratext and retracted works dropped by default), their authorships with
-de-duplicated country lists, the fractional weight of every (work, country) and the countries of
-each work's lead authorship. Metric functions take a Corpus and return LazyFrames.
+corpus filters (paratext and retracted works dropped by default), their authorships, and, once
+for every table, the fractional weight of each (work, country) and the countries of each work's
+lead authorship. Works are keyed by an integer (``work``): the number in an OpenAlex ``W…`` id,
+or, for other ids, a row number, so joins and groupings never hash strings.
+
+Fractional weights are kept exact: ``frac(w, c) = num / den`` with integer ``num`` and
+``den = n_w · L`` where ``L`` is the least common multiple of every authorship's country count.
+Sums of weights over a work's countries are integer sums, so they do not depend on row order.
 
 Examples
 --------
@@ -21,14 +26,27 @@ Examples
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import reduce
 
 import polars as pl
 
 from biblio.units import Group, load_groups, membership_frame
 
-__all__ = ["Corpus", "exact_sum", "prepare", "work_units"]
+__all__ = [
+    "Corpus",
+    "corpus_countries",
+    "corpus_years",
+    "exact_sum",
+    "prepare",
+    "select_works",
+    "work_units",
+]
+
+#: Beyond this many countries on one authorship, the common denominator would overflow int64.
+_MAX_EXACT_COUNTRIES = 36
 
 
 def exact_sum(expr: pl.Expr) -> pl.Expr:
@@ -50,14 +68,16 @@ class Corpus:
 
     Attributes
     ----------
-    works : ``work_id, year, publication_date, cited_by_count, counts_by_year`` of every work in
-        the corpus (all years of the dataset: the received-citation and researcher windows reach
-        back).
-    authorships : ``work_id, year, author_index, author_id, is_corresponding, institution_ids,
-        countries`` (countries de-duplicated) of those works.
+    works : ``work, year, publication_date, cited_by_count, counts_by_year`` of every work in
+        the corpus up to the last reported year (the received-citation and researcher windows
+        reach back).
+    authorships : ``work, year, author_index, author_id, countries, institution_ids`` of the
+        works in the reported years and the researcher window before them; ``countries``
+        without repeats.
     institutions : the dataset's institution records.
-    work_country : ``work_id, country, frac`` for attributed works: ``frac(w, c)``.
-    lead_country : ``work_id, country``: the countries of each attributed work's lead authorship.
+    work_country : ``work, country, num, den, frac`` for attributed works:
+        ``frac(w, c) = num / den``.
+    lead_country : ``work, country``: the countries of each attributed work's lead authorship.
     years : the years reported.
     """
 
@@ -70,7 +90,7 @@ class Corpus:
     groups: Mapping[str, Group] = field(default_factory=load_groups)
 
     def works_in_years(self) -> pl.LazyFrame:
-        """``W_Y`` for every reported year: ``work_id, year, cited_by_count``."""
+        """``W_Y`` for every reported year: ``work, year, cited_by_count``."""
         return self.works.filter(pl.col("year").is_in(self.years))
 
     def materialise(self) -> Corpus:
@@ -89,12 +109,68 @@ class Corpus:
         )
 
 
+def select_works(
+    works: pl.LazyFrame,
+    *,
+    keep_paratext: bool = False,
+    keep_retracted: bool = False,
+    types: Sequence[str] | None = None,
+) -> pl.LazyFrame:
+    """The corpus filters: ``work_id, year, publication_date, cited_by_count, counts_by_year``
+    of the works kept (paratext and retracted works dropped unless kept)."""
+    keep = pl.col("publication_year").is_not_null()
+    if not keep_paratext:
+        keep = keep & ~pl.col("is_paratext").fill_null(False)
+    if not keep_retracted:
+        keep = keep & ~pl.col("is_retracted").fill_null(False)
+    if types:
+        keep = keep & pl.col("type").is_in(list(types))
+    return works.filter(keep).select(
+        "work_id",
+        pl.col("publication_year").cast(pl.Int64).alias("year"),
+        "publication_date",
+        pl.col("cited_by_count").fill_null(0).cast(pl.Int64),
+        "counts_by_year",
+    )
+
+
+def corpus_years(selected: pl.LazyFrame) -> list[int]:
+    """The publication years present among selected works, ascending."""
+    found = selected.select(pl.col("year").unique().sort()).collect()["year"].to_list()
+    return [int(y) for y in found]
+
+
+def corpus_countries(selected: pl.LazyFrame, authorships: pl.LazyFrame) -> list[str]:
+    """Every country with an attributed work among the selected works, sorted."""
+    found = (
+        authorships.join(selected.select("work_id"), on="work_id", how="semi")
+        .select(pl.col("countries").explode().drop_nulls().unique())
+        .collect()
+    )
+    return sorted(found["countries"].to_list())
+
+
+def _numeric_ids(frame: pl.LazyFrame, column: str, prefix: str) -> bool:
+    """Whether every id in ``column`` is ``prefix`` followed by digits (OpenAlex's shape)."""
+    bad = frame.select(
+        (
+            pl.col(column).is_not_null() & ~pl.col(column).str.contains(f"^{prefix}[0-9]{{1,18}}$")
+        ).any()
+    ).collect()
+    return not bool(bad.item())
+
+
+def _number(column: str) -> pl.Expr:
+    return pl.col(column).str.slice(1).cast(pl.Int64)
+
+
 def prepare(
     works: pl.LazyFrame,
     authorships: pl.LazyFrame,
     institutions: pl.LazyFrame,
     *,
     years: Sequence[int] | None = None,
+    window_years: int = 1,
     keep_paratext: bool = False,
     keep_retracted: bool = False,
     types: Sequence[str] | None = None,
@@ -103,93 +179,119 @@ def prepare(
     """Apply the corpus filters and derive the shared per-work frames.
 
     ``years`` are the reported years (default: every publication year of the corpus); the
-    corpus keeps earlier years too, for the citation and researcher windows.
+    corpus keeps earlier works too, for the citation window, and the authorships of the
+    ``window_years - 1`` years before the first, for the researcher window.
     """
-    keep = pl.lit(True)
-    if not keep_paratext:
-        keep = keep & ~pl.col("is_paratext").fill_null(False)
-    if not keep_retracted:
-        keep = keep & ~pl.col("is_retracted").fill_null(False)
-    if types:
-        keep = keep & pl.col("type").is_in(list(types))
-    selected = works.filter(keep & pl.col("publication_year").is_not_null()).select(
-        "work_id",
-        pl.col("publication_year").cast(pl.Int64).alias("year"),
-        "publication_date",
-        pl.col("cited_by_count").fill_null(0).cast(pl.Int64),
-        "counts_by_year",
+    selected = select_works(
+        works, keep_paratext=keep_paratext, keep_retracted=keep_retracted, types=types
     )
-    if years is None:
-        found = selected.select(pl.col("year").unique().sort()).collect()["year"].to_list()
-        years = [int(y) for y in found]
-    last_year = max(years) if years else 0
-    selected = selected.filter(pl.col("year") <= last_year)
-    auth = authorships.join(selected.select("work_id", "year"), on="work_id", how="inner").select(
-        "work_id",
+    years = sorted(corpus_years(selected) if years is None else years)
+    selected = selected.filter(pl.col("year") <= (years[-1] if years else 0))
+    if _numeric_ids(works, "work_id", "W"):
+        selected = selected.with_columns(_number("work_id").alias("work")).drop("work_id")
+        # An authorship whose work id is not of that shape matches no work: drop it here.
+        keyed = authorships.with_columns(
+            pl.when(pl.col("work_id").str.starts_with("W"))
+            .then(pl.col("work_id").str.slice(1).cast(pl.Int64, strict=False))
+            .alias("work")
+        ).drop_nulls("work")
+    else:  # not OpenAlex ids: number the works instead
+        selected = selected.with_row_index("work").with_columns(pl.col("work").cast(pl.Int64))
+        keyed = authorships.join(selected.select("work_id", "work"), on="work_id", how="inner")
+        selected = selected.drop("work_id")
+    keyed = keyed.join(selected.select("work", "year"), on="work", how="inner")
+    country_rows = (
+        keyed.select("work", "author_index", pl.col("countries").alias("country"))
+        .explode("country")
+        .drop_nulls("country")
+        .unique(["work", "author_index", "country"])
+        .with_columns(pl.len().over("work", "author_index").cast(pl.Int64).alias("k"))
+        .collect()  # shared by the weights and the lead authorship; its size sets L
+        .lazy()
+    )
+    first_year = (years[0] if years else 0) - max(window_years, 1) + 1
+    detail = keyed.filter(pl.col("year") >= first_year).select(
+        "work",
         "year",
         "author_index",
         "author_id",
-        pl.col("is_corresponding").fill_null(False),
+        pl.col("countries").list.drop_nulls().list.unique(maintain_order=True).fill_null([]),
         "institution_ids",
-        pl.col("countries").list.unique(maintain_order=True).fill_null([]),
     )
     return Corpus(
         selected,
-        auth,
+        detail,
         institutions,
-        _work_country(auth),
-        _lead_country(auth),
+        _work_country(country_rows),
+        _lead_country(keyed, country_rows),
         list(years),
         groups if groups is not None else load_groups(),
     )
 
 
-def _work_country(authorships: pl.LazyFrame) -> pl.LazyFrame:
-    """frac(w, c): each authorship with a country carries 1/n_w, split over its countries."""
-    with_country = authorships.filter(pl.col("countries").list.len() > 0).select(
-        "work_id",
-        "countries",
-        (1.0 / (pl.len().over("work_id").cast(pl.Float64) * pl.col("countries").list.len())).alias(
-            "part"
-        ),
+def _work_country(country_rows: pl.LazyFrame) -> pl.LazyFrame:
+    """frac(w, c): each authorship with a country carries 1/n_w, split over its countries.
+
+    Computed as ``num / (n_w · L)`` where authorship ``a`` adds ``L / |countries(a)|`` to
+    ``num`` for each of its countries and ``L`` is the lcm of all country counts.
+    """
+    per_authorship = country_rows
+    largest = per_authorship.select(pl.col("k").max()).collect().item() or 1
+    if largest > _MAX_EXACT_COUNTRIES:  # pathological records: fall back to sorted float sums
+        return (
+            per_authorship.with_columns(
+                (1.0 / (pl.col("author_index").n_unique().over("work") * pl.col("k"))).alias("part")
+            )
+            .group_by("work", "country")
+            .agg(exact_sum(pl.col("part")).alias("frac"))
+            .with_columns(pl.col("frac").alias("num"), pl.lit(1.0).alias("den"))
+        )
+    lcm = reduce(math.lcm, range(1, largest + 1), 1)
+    n_authorships = per_authorship.group_by("work").agg(
+        pl.col("author_index").n_unique().cast(pl.Int64).alias("n")
     )
     return (
-        with_country.explode("countries")
-        .group_by("work_id", pl.col("countries").alias("country"))
-        .agg(exact_sum(pl.col("part")).alias("frac"))
-    )
-
-
-def _lead_country(authorships: pl.LazyFrame) -> pl.LazyFrame:
-    """The lead authorship: the corresponding one if exactly one is flagged and it has a
-    country, else the lowest ``author_index`` with a country."""
-    has_country = pl.col("countries").list.len() > 0
-    flagged = (
-        authorships.filter(pl.col("is_corresponding"))
-        .group_by("work_id")
-        .agg(
-            pl.len().alias("n_flagged"),
-            pl.col("author_index").first().alias("flagged_index"),
-            has_country.first().alias("flagged_has_country"),
+        per_authorship.group_by("work", "country")
+        .agg((lcm // pl.col("k")).sum().alias("num"))
+        .join(n_authorships, on="work")
+        .select(
+            "work",
+            "country",
+            "num",
+            (pl.col("n") * lcm).alias("den"),
+            (pl.col("num") / (pl.col("n") * lcm)).alias("frac"),
         )
     )
-    first = (
-        authorships.filter(has_country)
-        .group_by("work_id")
-        .agg(pl.col("author_index").min().alias("first_index"))
+
+
+def _lead_country(authorships: pl.LazyFrame, country_rows: pl.LazyFrame) -> pl.LazyFrame:
+    """The lead authorship: the corresponding one if exactly one is flagged and it has a
+    country, else the lowest ``author_index`` with a country.
+
+    Flags are counted over all ``authorships`` (a flagged authorship without a country still
+    makes "exactly one" false); ``country_rows`` holds the authorships with a country.
+    """
+    flagged = (
+        authorships.filter(pl.col("is_corresponding").fill_null(False))
+        .group_by("work")
+        .agg(pl.len().alias("n_flagged"), pl.col("author_index").first().alias("flagged"))
+        .filter(pl.col("n_flagged") == 1)
     )
-    lead = first.join(flagged, on="work_id", how="left").select(
-        "work_id",
-        pl.when((pl.col("n_flagged") == 1) & pl.col("flagged_has_country"))
-        .then(pl.col("flagged_index"))
-        .otherwise(pl.col("first_index"))
-        .alias("author_index"),
+    with_country = country_rows.select("work", "author_index").unique()
+    flagged_with_country = flagged.join(
+        with_country,
+        left_on=["work", "flagged"],
+        right_on=["work", "author_index"],
+        how="semi",
     )
-    return (
-        authorships.join(lead, on=["work_id", "author_index"], how="inner")
-        .select("work_id", pl.col("countries").alias("country"))
-        .explode("country")
-        .unique()
+    lead = (
+        with_country.group_by("work")
+        .agg(pl.col("author_index").min().alias("first"))
+        .join(flagged_with_country.select("work", "flagged"), on="work", how="left")
+        .select("work", pl.coalesce("flagged", "first").alias("author_index"))
+    )
+    return country_rows.join(lead, on=["work", "author_index"], how="inner").select(
+        "work", "country"
     )
 
 
@@ -199,17 +301,21 @@ def work_units(
     units: Sequence[str],
     corpus: Corpus,
     *,
-    value: str | None = None,
+    fractional: bool = False,
 ) -> pl.LazyFrame:
     """Map per-country facts of works to units, with each unit's members of ``year``.
 
-    ``rows`` has ``work_id, year`` (the year whose members apply); ``per_country`` has
-    ``work_id, country`` and optionally a ``value`` column summed per unit (e.g. ``frac``).
-    Returns one row per (work_id, year, unit) the work belongs to.
+    ``rows`` has ``work, year`` (the year whose members apply); ``per_country`` has
+    ``work, country`` (and ``num, den`` when ``fractional``). Returns one row per
+    (work, year, unit) the work belongs to, with ``frac(w, u)`` when ``fractional``.
     """
     membership = membership_frame(units, corpus.years, corpus.groups)
-    joined = rows.join(per_country, on="work_id", how="inner").join(
+    columns = ["work", "country", "num", "den"] if fractional else ["work", "country"]
+    joined = rows.join(per_country.select(columns), on="work", how="inner").join(
         membership, on=["year", "country"], how="inner"
     )
-    aggs = [exact_sum(pl.col(value))] if value else []
-    return joined.group_by("work_id", "year", "unit").agg(*aggs)
+    if not fractional:
+        return joined.select("work", "year", "unit").unique()
+    return joined.group_by("work", "year", "unit").agg(
+        (pl.col("num").sum() / pl.col("den").first()).alias("frac")
+    )

@@ -40,19 +40,19 @@ EDGE_COLUMNS = OUTPUT_TABLES["network_edges"].names
 
 
 def _edges_and_sizes(corpus: Corpus, units: Sequence[str]) -> tuple[pl.LazyFrame, pl.LazyFrame]:
-    members = unit_works(corpus, units).select("work_id", "year", "unit")
+    members = unit_works(corpus, units).select("work", "year", "unit")
     edges = (
-        members.join(members, on=["work_id", "year"], suffix="_partner")
+        members.join(members, on=["work", "year"], suffix="_partner")
         .filter(pl.col("unit") < pl.col("unit_partner"))
         .group_by(pl.col("unit").alias("source"), pl.col("unit_partner").alias("partner"), "year")
         .agg(pl.len().cast(pl.Int64).alias("coauthored"))
     )
     # intl_rate: a country unit's works with any other country (a unit's own members aside).
-    countries_per_work = corpus.work_country.group_by("work_id").agg(
+    countries_per_work = corpus.work_country.group_by("work").agg(
         pl.col("country").alias("countries")
     )
     sizes = (
-        members.join(countries_per_work, on="work_id", how="left")
+        members.join(countries_per_work, on="work", how="left")
         .with_columns(
             (
                 pl.col("countries").list.set_difference(pl.concat_list(pl.col("unit"))).list.len()

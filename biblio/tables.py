@@ -19,7 +19,7 @@ from typing import Any
 
 import polars as pl
 
-from biblio.corpus import Corpus, prepare
+from biblio.corpus import Corpus, corpus_countries, corpus_years, prepare, select_works
 from biblio.errors import InputError, UsageError
 from biblio.io import Dataset, atomic_path, atomic_write, open_dataset
 from biblio.metrics.citations import citation_shares
@@ -175,36 +175,37 @@ def _conform(name: str, frame: pl.DataFrame) -> pl.DataFrame:
 
 def compute_tables(dataset: Dataset, options: MetricOptions) -> dict[str, pl.DataFrame]:
     """Every table of METRICS.md for a dataset opened with :func:`biblio.io.open_dataset`."""
+    _check_options(options)
     groups = load_groups(options.groups)
-    full = prepare(
+    selected = select_works(
+        dataset.works,
+        keep_paratext=options.keep_paratext,
+        keep_retracted=options.keep_retracted,
+    )
+    present = corpus_years(selected)
+    if not present:
+        selection = dataset.manifest.get("filters", {}).get("selection", "?")
+        raise InputError(
+            f"dataset {dataset.name!r} holds no works after the corpus filters "
+            f"(selection {selection}); check its years and selection"
+        )
+    years = _report_years(present, options.years)
+    corpus = prepare(
         dataset.works,
         dataset.authorships,
         dataset.institutions,
+        years=years,
+        window_years=options.window_years,
+        groups=groups,
         keep_paratext=options.keep_paratext,
         keep_retracted=options.keep_retracted,
-        groups=groups,
+    ).materialise()
+    # Default units come from the whole corpus, also the years after the last reported one.
+    countries = (
+        _corpus_countries(corpus)
+        if years[-1] == present[-1]
+        else corpus_countries(selected, dataset.authorships)
     )
-    if not full.years:
-        raise InputError(
-            f"dataset {dataset.name!r} holds no works after the corpus filters "
-            f"(selection {dataset.manifest.get('filters', {}).get('selection', '?')}); "
-            "check its years and selection"
-        )
-    years = _report_years(full.years, options.years)
-    if years == full.years:
-        corpus = full.materialise()
-        countries = None
-    else:
-        countries = _corpus_countries(full)
-        corpus = prepare(
-            dataset.works,
-            dataset.authorships,
-            dataset.institutions,
-            years=years,
-            keep_paratext=options.keep_paratext,
-            keep_retracted=options.keep_retracted,
-            groups=groups,
-        ).materialise()
     return corpus_tables(corpus, options, corpus_countries=countries)
 
 

@@ -41,26 +41,26 @@ CITATION_COLUMNS = [
 
 def cited_works(corpus: Corpus, window: str) -> pl.LazyFrame:
     """``work_id, year, cites`` of attributed works for each reported year, in ``window``."""
-    attributed = corpus.work_country.select("work_id").unique()
+    attributed = corpus.work_country.select("work").unique()
     if window == "published":
         rows = corpus.works_in_years().select(
-            "work_id", "year", pl.col("cited_by_count").alias("cites")
+            "work", "year", pl.col("cited_by_count").alias("cites")
         )
     elif window == "received":
         rows = (
-            corpus.works.select("work_id", pl.col("year").alias("published"), "counts_by_year")
+            corpus.works.select("work", pl.col("year").alias("published"), "counts_by_year")
             .explode("counts_by_year")
             .unnest("counts_by_year")
             .filter(
                 pl.col("year").cast(pl.Int64).is_in(corpus.years)
                 & (pl.col("published") <= pl.col("year"))
             )
-            .group_by("work_id", pl.col("year").cast(pl.Int64))
+            .group_by("work", pl.col("year").cast(pl.Int64))
             .agg(pl.col("cited_by_count").fill_null(0).sum().cast(pl.Int64).alias("cites"))
         )
     else:
         raise ValueError(f"unknown citation window {window!r}")
-    return rows.join(attributed, on="work_id", how="semi")
+    return rows.join(attributed, on="work", how="semi")
 
 
 def _window(corpus: Corpus, units: Sequence[str], window: str) -> pl.LazyFrame:
@@ -68,9 +68,9 @@ def _window(corpus: Corpus, units: Sequence[str], window: str) -> pl.LazyFrame:
     totals = cited.group_by("year").agg(pl.col("cites").sum().alias("total"))
     per_unit = (
         work_units(
-            cited.select("work_id", "year"), corpus.work_country, units, corpus, value="frac"
+            cited.select("work", "year"), corpus.work_country, units, corpus, fractional=True
         )
-        .join(cited, on=["work_id", "year"], how="inner")
+        .join(cited, on=["work", "year"], how="inner")
         .group_by("unit", "year")
         .agg(
             pl.col("cites").sum().alias("citations_full"),

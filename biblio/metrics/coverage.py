@@ -36,10 +36,10 @@ def coverage(corpus: Corpus) -> pl.LazyFrame:
     years = pl.LazyFrame({"year": corpus.years}, schema={"year": pl.Int64})
     works = corpus.works_in_years()
     authorships = corpus.authorships.filter(pl.col("year").is_in(corpus.years))
-    attributed = corpus.work_country.select("work_id").unique()
+    attributed = corpus.work_country.select("work").unique()
     per_work = works.group_by("year").agg(pl.len().cast(pl.Int64).alias("works"))
     per_attributed = (
-        works.join(attributed, on="work_id", how="semi")
+        works.join(attributed, on="work", how="semi")
         .group_by("year")
         .agg(pl.len().cast(pl.Int64).alias("attributed"))
     )

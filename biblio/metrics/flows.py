@@ -100,15 +100,15 @@ def coauthorship(corpus: Corpus, *, pairs: pl.LazyFrame) -> pl.LazyFrame:
     """``source, partner, year, coauthored, source_works, partner_works, led_by_source,
     led_by_partner`` for every requested pair, zeros included."""
     units = _units_of(pairs)
-    members = unit_works(corpus, units).select("work_id", "year", "unit")
+    members = unit_works(corpus, units).select("work", "year", "unit")
     led = work_units(
-        corpus.works_in_years().select("work_id", "year"), corpus.lead_country, units, corpus
+        corpus.works_in_years().select("work", "year"), corpus.lead_country, units, corpus
     ).with_columns(pl.lit(True).alias("led"))
-    members = members.join(led, on=["work_id", "year", "unit"], how="left").with_columns(
+    members = members.join(led, on=["work", "year", "unit"], how="left").with_columns(
         pl.col("led").fill_null(False)
     )
     together = (
-        members.join(members, on=["work_id", "year"], suffix="_partner")
+        members.join(members, on=["work", "year"], suffix="_partner")
         .filter(pl.col("unit") != pl.col("unit_partner"))
         .rename({"unit": "source", "unit_partner": "partner"})
         .join(pairs, on=["source", "partner", "year"], how="semi")

@@ -75,13 +75,13 @@ def _works_per_institution(corpus: Corpus, *, rollup: bool) -> pl.LazyFrame:
     """``institution_id, year, works`` (P(i, Y)) for every reported year."""
     listed = (
         corpus.authorships.filter(pl.col("year").is_in(corpus.years))
-        .select("work_id", "year", pl.col("institution_ids").alias("institution_id"))
+        .select("work", "year", pl.col("institution_ids").alias("institution_id"))
         .explode("institution_id")
         .drop_nulls("institution_id")
     )
     if rollup:
         listed = listed.join(roots(corpus.institutions), on="institution_id", how="left").select(
-            "work_id",
+            "work",
             "year",
             pl.col("root").fill_null(pl.col("institution_id")).alias("institution_id"),
         )

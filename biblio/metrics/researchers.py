@@ -48,16 +48,16 @@ def researcher_countries(
         schema={"report_year": pl.Int64, "year": pl.Int64},
         orient="row",
     )
-    dates = corpus.works.select("work_id", pl.col("publication_date").fill_null(_EARLIEST))
+    dates = corpus.works.select("work", pl.col("publication_date").fill_null(_EARLIEST))
     authored = (
         corpus.authorships.filter(pl.col("author_id").is_not_null())
-        .select("work_id", "year", "author_id", "countries")
+        .select("work", "year", "author_id", "countries")
         .join(windows, on="year", how="inner")
-        .join(dates, on="work_id", how="left")
+        .join(dates, on="work", how="left")
     )
     active = (
         authored.group_by("author_id", "report_year")
-        .agg(pl.col("work_id").n_unique().alias("n_works"))
+        .agg(pl.col("work").n_unique().alias("n_works"))
         .filter(pl.col("n_works") >= min_works)
     )
     latest = authored.join(active, on=["author_id", "report_year"], how="semi").filter(
