@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -21,47 +22,29 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def bundles(demo_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def bundles(
+    demo_cache: Path, shared_build: Callable[[str, Callable[[Path], None]], Path]
+) -> dict[str, Path]:
     """2023 and 2024 (with --previous) through main(); 2023 again through a real subprocess."""
-    root = tmp_path_factory.mktemp("bundles")
     cache = ["--cache", str(demo_cache)]
-    assert main([*cache, "benchmark", "demo", "--year", "2023", "--out", str(root / "b2023")]) == 0
-    assert (
-        main(
-            [
-                *cache,
-                "benchmark",
-                "demo",
-                "--out",
-                str(root / "b2024"),
-                "--previous",
-                str(root / "b2023"),
-            ]
+
+    def build(root: Path) -> None:
+        b2023, b2024 = str(root / "b2023"), str(root / "b2024")
+        assert main([*cache, "benchmark", "demo", "--year", "2023", "--out", b2023]) == 0
+        assert main([*cache, "benchmark", "demo", "--out", b2024, "--previous", b2023]) == 0
+        command = [sys.executable, "-m", "biblio.cli", *cache, "benchmark", "demo"]
+        done = subprocess.run(
+            [*command, "--year", "2023", "--out", str(root / "again")],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            cwd=root,
+            timeout=300,
         )
-        == 0
-    )
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "biblio.cli",
-            *cache,
-            "benchmark",
-            "demo",
-            "--year",
-            "2023",
-            "--out",
-            str(root / "again"),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=root,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "benchmark bundle in" in done.stdout
+        assert done.returncode == 0, done.stderr
+        assert "benchmark bundle in" in done.stdout
+
+    root = shared_build("bundles", build)
     return {"2023": root / "b2023", "2024": root / "b2024", "again": root / "again"}
 
 

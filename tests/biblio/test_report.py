@@ -7,6 +7,7 @@ import json
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -68,13 +69,14 @@ def _tags(page: str) -> list[tuple[str, dict[str, str | None]]]:
 
 
 @pytest.fixture(scope="module")
-def demo_report(demo_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("report") / "2024"
-    assert (
-        main(["--cache", str(demo_cache), "report", "demo", "--year", "2024", "--out", str(out)])
-        == 0
-    )
-    return out
+def demo_report(
+    demo_cache: Path, shared_build: Callable[[str, Callable[[Path], None]], Path]
+) -> Path:
+    def build(folder: Path) -> None:
+        out = ["--out", str(folder / "2024")]
+        assert main(["--cache", str(demo_cache), "report", "demo", "--year", "2024", *out]) == 0
+
+    return shared_build("demo-report", build) / "2024"
 
 
 def test_report_files(demo_report: Path) -> None:
