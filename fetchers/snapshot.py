@@ -50,6 +50,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 from isal import igzip, isal_zlib
@@ -200,56 +201,80 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _needle(filters: WorkFilter) -> tuple[bytes, tuple[bytes, ...]] | None:
-    """The byte string every line that can match the selection contains, and its escapes."""
+    """The bytes every line that can match the selection holds, and the escapes that may hide
+    them (see :func:`prefilter_block`); ``None`` where the pre-filter does not apply."""
     value = filters.selection.value
     if not filters.apply_selection or not re.fullmatch(r"[A-Za-z0-9_.-]+", value):
         return None
     escapes = {f"\\u{ord(c):04x}".encode() for c in value}
     escapes |= {f"\\u{ord(c):04X}".encode() for c in value}
-    return value.encode(), tuple(sorted(escapes))
+    return value.encode() + b'"', tuple(sorted(escapes))
 
 
 def prefilter_block(block: bytes, needle: bytes, escapes: Sequence[bytes] = ()) -> bytes:
-    """The lines of ``block`` that can match a selection whose id ends in ``needle``.
+    """The lines of ``block`` that can match a selection, ``needle`` being its value + ``"``.
 
-    Every selection compares the last path segment of an id (``…/subfields/1702``,
-    ``…/C154945302``) with the selection's value, so a line whose decoded JSON holds that value
-    holds it in its bytes too: literally, or with some of its characters written as ``\\uXXXX``
-    escapes (the only escapes JSON allows for letters and digits; ``escapes`` lists them). A
-    line without the literal bytes, in a block without any such escape, therefore cannot match
-    and is not parsed: the pre-filter cannot drop a matching record. The block is returned whole
-    (so the normaliser parses and checks every line) when it has such an escape, when its lines
-    are not all ``{…}`` (blank lines, ``\\r\\n``, text that is not JSON), or when a sample of
-    it says most lines match anyway (then skipping lines would only cost time).
+    Every selection compares the last path segment of an id string (``…/subfields/1702``,
+    ``…/C154945302``) with the selection's value, so the decoded string of a matching line ends
+    with the value, and its raw bytes hold the value followed by the closing quote: literally, or
+    with some of its characters written as ``\\uXXXX`` escapes (the only escapes JSON allows for
+    letters and digits; ``escapes`` lists them). A line without ``needle``, in a block without
+    such an escape, therefore cannot match and is not parsed: the pre-filter cannot drop a
+    matching record. The block is returned whole (so the normaliser parses and checks every
+    line) when it has such an escape, when its lines are not all ``{…}`` (blank lines,
+    ``\\r\\n``, text that is not JSON), or when a sample of it says most lines match anyway.
 
     Lines skipped here are checked for shape only (each starts with ``{`` and ends with ``}``),
     not parsed; gzip's CRC and the manifest's record count guard them.
 
-    >>> block = b'{"id": 1, "s": "subfields/1702"}\\n{"id": 2, "s": "subfields/17"}\\n'
-    >>> prefilter_block(block + b'{"id": 3}\\n' * 4, b"1702")
+    >>> block = b'{"id": 1, "s": "subfields/1702"}\\n{"id": 2, "s": "subfields/17021"}\\n'
+    >>> prefilter_block(block + b'{"id": 3}\\n' * 4, b'1702"')
     b'{"id": 1, "s": "subfields/1702"}\\n'
-    >>> prefilter_block(b"not json\\n", b"1702")
+    >>> prefilter_block(b"not json\\n", b'1702"')
     b'not json\\n'
     """
+    return _prefilter(block, needle, escapes)[0]
+
+
+def _prefilter(block: bytes, needle: bytes, escapes: Sequence[bytes]) -> tuple[bytes, int | None]:
+    """:func:`prefilter_block`, plus the block's line count when it skipped lines."""
     sample = block[:_SAMPLE]
-    if sample.count(needle) * 4 > sample.count(b"\n"):  # a match holds it 2-4 times
-        return block
-    lines = block.count(b"\n")
+    if _lines_holding(sample, needle) * 2 > sample.count(b"\n"):
+        return block, None  # mostly matching: skipping lines would only cost time
+    data = np.frombuffer(block, dtype=np.uint8)
+    ends = np.flatnonzero(data == 10)  # "\n"
     if (
-        not block.startswith(b"{")
-        or not block.endswith(b"}\n")
-        or block.count(b"}\n{") != lines - 1
-        or (b"\\u" in block and any(e in block for e in escapes))
+        not len(ends)
+        or ends[-1] != len(block) - 1
+        or data[0] != 123  # "{"
+        or not (data[ends - 1] == 125).all()  # "}" ends every line
+        or not (data[ends[:-1] + 1] == 123).all()  # "{" starts every line
     ):
-        return block
+        return block, None
+    backslashes = np.flatnonzero(data[:-1] == 92)  # "\\"
+    for at in backslashes[data[backslashes + 1] == 117].tolist():  # "\\u": rare in OpenAlex
+        if any(block.startswith(e, at) for e in escapes):
+            return block, None
     kept: list[bytes] = []
     pos = block.find(needle)
     while pos >= 0:
-        start = block.rfind(b"\n", 0, pos) + 1
-        end = block.index(b"\n", pos) + 1
+        line = int(np.searchsorted(ends, pos))
+        start = int(ends[line - 1]) + 1 if line else 0
+        end = int(ends[line]) + 1
         kept.append(block[start:end])
         pos = block.find(needle, end)
-    return b"".join(kept)
+    return b"".join(kept), len(ends)
+
+
+def _lines_holding(data: bytes, needle: bytes) -> int:
+    count, pos = 0, data.find(needle)
+    while pos >= 0:
+        count += 1
+        end = data.find(b"\n", pos)
+        if end < 0:
+            break
+        pos = data.find(needle, end)
+    return count
 
 
 # --- one part, in a worker ---------------------------------------------------------------------
@@ -384,7 +409,7 @@ def _ingest_part(task: _Task) -> dict[str, Any]:
 
     for offset, block in _blocks(part, BLOCK_BYTES):
         uncompressed += len(block)
-        text = block if needle is None else prefilter_block(block, *needle)
+        text, lines = (block, None) if needle is None else _prefilter(block, *needle)
         source = f"{part.path}, bytes {offset}-{offset + len(block)} uncompressed"
         try:
             if not text:  # the pre-filter found no line that can match
@@ -397,7 +422,7 @@ def _ingest_part(task: _Task) -> dict[str, Any]:
             raise _locate(block, offset, part, exc) from None
         # Records are counted without a second parse: rows when the block was parsed whole,
         # lines when the pre-filter skipped some (it only does so when every line is one {…}).
-        records += raw.height if text is block else block.count(b"\n")
+        records += raw.height if lines is None else lines
         if works and raw.height:
             raw = raw.filter(keep)
         if raw.height:
@@ -595,8 +620,8 @@ def ingest_snapshot(
     resumed = len(parts) - len(todo)
     if resumed:
         log.info("%s: resuming, %d of %d parts already read", final, resumed, len(parts))
-    _run_with_progress(todo, parts, identities, workers, progress)
-    figures = {p.name: _done(staging, p, identities[p.name]) for p in parts}
+    _run_with_progress(todo, identities, workers, progress)
+    figures = [_done(staging, p, identities[p.name]) for p in parts]
     builder = DatasetBuilder(final, filters=filters)
     staged = builder.works_so_far()
     among = staged.select("work_id").unique().collect()["work_id"] if staged is not None else None
@@ -604,7 +629,7 @@ def ingest_snapshot(
     drop_institutions = _merged_ids(snapshot, "institutions", None)
     summary: dict[str, Any] = {}
     for entity in ENTITIES:
-        done = [f for f in figures.values() if f is not None and f["entity"] == entity]
+        done = [f for f in figures if f is not None and f["entity"] == entity]
         summary[entity] = {
             **plans[entity][1],
             "records": sum(f["records"] for f in done),
@@ -627,7 +652,6 @@ def ingest_snapshot(
 
 def _run_with_progress(
     todo: list[_Task],
-    parts: list[SnapshotPart],
     identities: Mapping[str, dict[str, Any]],
     workers: int,
     progress: bool,
