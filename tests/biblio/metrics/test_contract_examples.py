@@ -31,7 +31,8 @@ def test_comparison_catches_a_wrong_value(computed: dict[str, dict[str, pl.DataF
     """The comparison itself can fail: nudge one float past 1e-9 and drop one row."""
     output = computed["micro"]["output"]
     nudged = output.with_columns(
-        pl.when(pl.col("unit") == "CN").then(pl.col("works_frac") * (1 + 1e-7))
+        pl.when(pl.col("unit") == "CN")
+        .then(pl.col("works_frac") * (1 + 1e-7))
         .otherwise(pl.col("works_frac"))
     )
     expected = EXAMPLES / "micro" / "expected" / "output.csv"

@@ -171,7 +171,9 @@ def test_overlapping_pair_is_an_error() -> None:
 
 
 def test_asymmetry_is_null_without_coauthorship() -> None:
-    c = corpus([work("W1", 2024), work("W2", 2024)], [author("W1", 0, ["CN"]), author("W2", 0, ["US"])])
+    c = corpus(
+        [work("W1", 2024), work("W2", 2024)], [author("W1", 0, ["CN"]), author("W2", 0, ["US"])]
+    )
     row = asymmetry(c, pairs=pair_grid([("CN", "US")], c)).collect().row(0, named=True)
     assert row["asymmetry"] is None and row["salton"] == 0.0 and row["leadership_asymmetry"] is None
 
@@ -209,7 +211,13 @@ def test_institution_counts_with_and_without_roll_up() -> None:
         ("I9", None, 1),
     ]
     flat = institution_output(c, rollup=False)
-    assert rows(flat, "institution_id", "works") == [("I1", 1), ("I2", 1), ("I3", 1), ("I5", 1), ("I9", 1)]
+    assert rows(flat, "institution_id", "works") == [
+        ("I1", 1),
+        ("I2", 1),
+        ("I3", 1),
+        ("I5", 1),
+        ("I9", 1),
+    ]
     above = institutions_above(c, units=["US", "GB"], threshold=1)
     assert rows(above, "unit", "institutions_above", "institutions_total") == [
         ("GB", 0, 0),
@@ -275,16 +283,23 @@ def test_network_measures_on_a_triangle_with_a_tail() -> None:
     c = corpus(
         [work(f"W{i}", 2024) for i in range(5)],
         [
-            author("W0", 0, ["CN"]), author("W0", 1, ["US"]),
-            author("W1", 0, ["CN"]), author("W1", 1, ["US"]),
-            author("W2", 0, ["CN"]), author("W2", 1, ["GB"]),
+            author("W0", 0, ["CN"]),
+            author("W0", 1, ["US"]),
+            author("W1", 0, ["CN"]),
+            author("W1", 1, ["US"]),
+            author("W2", 0, ["CN"]),
+            author("W2", 1, ["GB"]),
             author("W3", 0, ["US", "GB"]),
-            author("W4", 0, ["GB"]), author("W4", 1, ["FR"]),
+            author("W4", 0, ["GB"]),
+            author("W4", 1, ["FR"]),
         ],
     )
     nodes, edges = network_tables(c, units=["CN", "US", "GB", "FR"])
     assert rows(edges, "source", "partner", "coauthored") == [
-        ("CN", "GB", 1), ("CN", "US", 2), ("FR", "GB", 1), ("GB", "US", 1),
+        ("CN", "GB", 1),
+        ("CN", "US", 2),
+        ("FR", "GB", 1),
+        ("GB", "US", 1),
     ]
     by_unit = {r["unit"]: r for r in nodes.iter_rows(named=True)}
     assert by_unit["GB"]["partners"] == 3 and by_unit["GB"]["strength"] == 3

@@ -18,24 +18,42 @@ SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[Healt
 
 
 @st.composite
-def corpora(draw: st.DrawFn) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+def corpora(
+    draw: st.DrawFn,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
     n_works = draw(st.integers(1, 12))
     works, authorships = [], []
     for i in range(n_works):
         year = draw(st.sampled_from([2023, 2024]))
         received = {y: draw(st.integers(0, 9)) for y in (2023, 2024) if y >= year}
-        works.append(work(f"W{i}", year, cites=draw(st.integers(0, 30)), received=received,
-                          date=f"{year}-0{draw(st.integers(1, 3))}-01"))
+        works.append(
+            work(
+                f"W{i}",
+                year,
+                cites=draw(st.integers(0, 30)),
+                received=received,
+                date=f"{year}-0{draw(st.integers(1, 3))}-01",
+            )
+        )
         for j in range(draw(st.integers(0, 5))):
             countries = draw(st.lists(st.sampled_from(COUNTRIES), max_size=3))
-            authorships.append(author(
-                f"W{i}", j, countries,
-                author_id=draw(st.sampled_from([None, "A1", "A2", "A3", "A4"])),
-                corresponding=draw(st.booleans()),
-                institutions=draw(st.lists(st.sampled_from(["I1", "I2", "I3", "I9"]), max_size=2)),
-            ))
-    institutions = [institution("I1", "US"), institution("I2", "CN", ["I2", "I3"]),
-                    institution("I3", "CN")]
+            authorships.append(
+                author(
+                    f"W{i}",
+                    j,
+                    countries,
+                    author_id=draw(st.sampled_from([None, "A1", "A2", "A3", "A4"])),
+                    corresponding=draw(st.booleans()),
+                    institutions=draw(
+                        st.lists(st.sampled_from(["I1", "I2", "I3", "I9"]), max_size=2)
+                    ),
+                )
+            )
+    institutions = [
+        institution("I1", "US"),
+        institution("I2", "CN", ["I2", "I3"]),
+        institution("I3", "CN"),
+    ]
     return works, authorships, institutions
 
 
@@ -75,7 +93,9 @@ def test_coauthorship_is_symmetric_and_asymmetry_reciprocal(data: Any) -> None:
     assert (joined["coauthored"] == joined["coauthored_back"]).all()
     asym = t["asymmetry"].select("source", "partner", "year", "asymmetry").drop_nulls()
     back = asym.rename({"source": "partner", "partner": "source", "asymmetry": "back"})
-    for a, b in asym.join(back, on=["source", "partner", "year"]).select("asymmetry", "back").iter_rows():
+    for a, b in (
+        asym.join(back, on=["source", "partner", "year"]).select("asymmetry", "back").iter_rows()
+    ):
         assert a * b == pytest.approx(1.0)
 
 
