@@ -102,6 +102,15 @@ def _axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
     return plt.figure(figsize=size, layout="constrained").add_subplot()
 
 
+def _legend_outside(ax: Axes) -> None:
+    # Beside the axes, where it cannot hide a bar or a point.
+    ax.legend(title="", loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+
+
+def _xlabel(ax: Axes, text: str) -> None:
+    ax.set_xlabel(textwrap.fill(text, 95))
+
+
 def _finish(ax: Axes, title: str, given: str | None) -> Axes:
     ax.set_title(textwrap.fill(given if given is not None else title, _WRAP), loc="left")
     return ax
@@ -169,13 +178,14 @@ def plot_citation_shares(
         orient="h",
     )
     what = "received in" if window == "received" else "to date by works published in"
-    ax.set_xlabel(
+    _xlabel(
+        ax,
         f"share of citations {what} {year} to AI works (full: each unit counts a whole "
-        "work; fractional: its authorship share)"
+        "work; fractional: its authorship share)",
     )
     ax.set_ylabel("")
     ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
-    ax.legend(title="", loc="lower right")
+    _legend_outside(ax)
     candidates = _countries_only(shown)
     candidates = shown if candidates.is_empty() else candidates
     best = candidates.sort("share_frac", descending=True, nulls_last=True).row(0, named=True)
@@ -219,7 +229,7 @@ def plot_citation_trend(
     years = sorted(set(rows["year"].to_list()))
     ax.set_xticks(years)
     ax.set_ylim(bottom=0)
-    ax.legend(title="", loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8)
+    _legend_outside(ax)
     lead = units[0]
     series = rows.filter(pl.col("unit") == lead).drop_nulls(column)
     if series.height >= 2:
@@ -503,12 +513,13 @@ def plot_institutions_above(
             orient="h",
             palette={"country": "#4c72b0", "group": "#8c8c8c"},
         )
-        ax.legend(title="", loc="lower right")
+        _legend_outside(ax)
     for container in ax.containers:
         ax.bar_label(container, fontsize=8, padding=3)  # type: ignore[arg-type]
-    ax.set_xlabel(
+    _xlabel(
+        ax,
         f"institutions with more than {threshold} AI works in {year} "
-        "(full counting, rolled up to the top-level institution)"
+        "(full counting, rolled up to the top-level institution)",
     )
     ax.set_ylabel("")
     finding = f"No unit has an institution with more than {threshold} AI works in {year}"
@@ -552,13 +563,14 @@ def plot_researchers(
         orient="h",
         order=rows["unit"].to_list(),
     )
-    ax.set_xlabel(
+    _xlabel(
+        ax,
         f"active AI researchers in {year}: authors with ≥ {first['min_works']} AI "
         f"work(s) in the last {first['window_years']} year(s), by the country of "
-        "their latest work"
+        "their latest work",
     )
     ax.set_ylabel("")
-    ax.legend(title="", loc="lower right")
+    _legend_outside(ax)
     finding = f"Active AI researchers, {year}"
     if rows.height:
         top = rows.sort("researchers_full", descending=True).row(0, named=True)
@@ -585,8 +597,8 @@ def plot_coverage(data: pl.DataFrame, *, ax: Axes | None = None, title: str | No
     ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
     ax.set_ylim(bottom=0)
     ax.set_xticks(rows["year"].to_list())
-    ax.set_ylabel("share with no country (left out of country figures)")
-    ax.legend(title="", loc="upper right")
+    ax.set_ylabel("share with no country")
+    _legend_outside(ax)
     finding = "Coverage of countries"
     if rows.height:
         last: dict[str, Any] = rows.row(-1, named=True)
