@@ -4,9 +4,11 @@ How a fetch runs:
 
 1. **Plan.** The query (selection, years, types, ``select`` of the fields the schema needs) is
    split into partitions: one per publication year, found with one ``per_page=1`` count call
-   each; a year with more than ``split_above`` works is cut into publication-date ranges
+   each; a year with more works than the partition limit is cut into publication-date ranges
    (``from_publication_date``/``to_publication_date``), counted again and cut further while a
-   range is still too large. The plan is saved in the staging folder.
+   range is still too large. The limit is ``split_above`` (10,000), lowered for small corpora
+   to about ``total / (2·workers)`` so every worker has work, but never under ten pages. The
+   plan is saved in the staging folder.
 2. **Works.** A pool of ``workers`` threads pages through the partitions with cursors
    (``cursor=*``, then ``meta.next_cursor``), every request under one shared rate limit. Each
    partition buffers at most ``pages_per_part`` pages, writes them as one part through
@@ -97,8 +99,8 @@ def works_query(filters: WorkFilter, base_url: str, *, mailto: str | None = None
 def split_year(
     year: int, count: int, split_above: int, start: date | None = None, end: date | None = None
 ) -> list[Partition]:
-    """Cut ``start..end`` (default: the whole ``year``) into equal date ranges of ≈ ``split_above``
-    works, assuming ``count`` works spread evenly. Counts are estimates until recounted.
+    """Cut ``start..end`` (default: the whole ``year``) into equal date ranges of at most about
+    ``split_above`` works, assuming ``count`` works spread evenly (the counts are that estimate).
 
     >>> [p.clauses[1:] for p in split_year(2020, 15, 10)]
     [('from_publication_date:2020-01-01', 'to_publication_date:2020-07-01'), \
@@ -117,7 +119,8 @@ def split_year(
             f"from_publication_date:{a.isoformat()}",
             f"to_publication_date:{b.isoformat()}",
         )
-        out.append(Partition(f"{year}-{a:%m%d}-{b:%m%d}", clauses, count // pieces))
+        share = count * (i + 1) // pieces - count * i // pieces
+        out.append(Partition(f"{year}-{a:%m%d}-{b:%m%d}", clauses, share))
     return out
 
 
@@ -200,7 +203,7 @@ class _FetchState:
 
     def partition(self, key: str) -> dict[str, Any]:
         saved = self._read(self.folder / "partitions" / f"{key}.json")
-        return saved or {"cursor": "*", "part": 0, "fetched": 0, "done": False}
+        return saved or {"cursor": "*", "part": 0, "fetched": 0, "done": False, "count": 0}
 
     def save_partition(self, key: str, state: dict[str, Any], calls: int) -> None:
         self._write(self.folder / "partitions" / f"{key}.json", state)
@@ -240,7 +243,13 @@ class _Fetch:
     # -- running jobs on the pool, stopping every one when one fails ------------------------
     def _run_all(self, pool: ThreadPoolExecutor, jobs: Sequence[Callable[[], Any]]) -> list[Any]:
         futures: list[Future[Any]] = [pool.submit(job) for job in jobs]
-        done, pending = wait(futures, return_when=FIRST_EXCEPTION)
+        try:
+            done, pending = wait(futures, return_when=FIRST_EXCEPTION)
+        except BaseException:  # Ctrl-C: running partitions stop after their current page
+            self.stop.set()
+            for f in futures:
+                f.cancel()
+            raise
         failed = [f for f in done if not f.cancelled() and f.exception() is not None]
         if failed:
             self.stop.set()
@@ -272,41 +281,28 @@ class _Fetch:
         if years is None:
             parts = [Partition("all", (), self._count(self.base))]
         else:
-            jobs = [partial(self._plan_year, y) for y in range(years[0], years[1] + 1)]
-            parts = [p for year_parts in self._run_all(pool, jobs) for p in year_parts]
+            year_list = list(range(years[0], years[1] + 1))
+            jobs = [
+                partial(self._count, self.base.filter(f"publication_year:{y}")) for y in year_list
+            ]
+            counts = self._run_all(pool, jobs)
+            # Enough partitions to keep every worker busy to the end (about four per worker),
+            # none under five pages, none over split_above. Date ranges are cut evenly from the
+            # year's count, not recounted: each partition's first page tells its real size.
+            limit = min(
+                self.split_above,
+                max(5 * self.per_page, math.ceil(sum(counts) / (4 * self.workers))),
+            )
+            parts = []
+            for year, count in zip(year_list, counts, strict=True):
+                if count > limit:
+                    parts.extend(split_year(year, count, limit))
+                elif count:
+                    parts.append(Partition(str(year), (f"publication_year:{year}",), count))
         self.state.save_plan(identity, parts)
         self.state.save_calls(self.client.calls)
         log.info("planned %d partitions, %d works", len(parts), sum(p.count for p in parts))
         return parts
-
-    def _plan_year(self, year: int) -> list[Partition]:
-        clause = f"publication_year:{year}"
-        count = self._count(self.base.filter(clause))
-        if count <= self.split_above:
-            return [Partition(str(year), (clause,), count)] if count else []
-        out = self._split(year, count, date(year, 1, 1), date(year, 12, 31))
-        found = sum(p.count for p in out)
-        if found < count:
-            log.warning(
-                "%d of the %d works of %d have a publication date outside the year; "
-                "they are not fetched",
-                count - found,
-                count,
-                year,
-            )
-        return out
-
-    def _split(self, year: int, count: int, start: date, end: date) -> list[Partition]:
-        out: list[Partition] = []
-        for guess in split_year(year, count, self.split_above, start, end):
-            n = self._count(self.base.filter(*guess.clauses))
-            a = date.fromisoformat(guess.clauses[1].partition(":")[2])
-            b = date.fromisoformat(guess.clauses[2].partition(":")[2])
-            if n > self.split_above and a < b:
-                out.extend(self._split(year, n, a, b))
-            elif n:
-                out.append(Partition(guess.key, guess.clauses, n))
-        return out
 
     # -- 2. works --------------------------------------------------------------------------
     def works(self, pool: ThreadPoolExecutor, partitions: Sequence[Partition]) -> None:
@@ -315,8 +311,26 @@ class _Fetch:
         total = sum(p.count for p in partitions)
         initial = sum(min(int(states[p.key]["fetched"]), p.count) for p in partitions)
         self.bar.start("works", total, initial)
+        todo.sort(key=lambda p: -p.count)  # the largest first: a shorter tail
         self._run_all(pool, [partial(self._partition, p, states[p.key]) for p in todo])
         self.bar.close()
+        # Date ranges cover a year only if every work has a date in it: say so if some do not.
+        planned: dict[str, int] = {}
+        served: dict[str, int] = {}
+        for p in partitions:
+            if len(p.clauses) == 3:
+                year = p.clauses[0]
+                planned[year] = planned.get(year, 0) + p.count
+                served[year] = served.get(year, 0) + int(self.state.partition(p.key)["count"])
+        for year, count in planned.items():
+            if served[year] < count:
+                log.warning(
+                    "%s: %d of its %d works have no publication date in the year and were not "
+                    "fetched",
+                    year.replace(":", " "),
+                    count - served[year],
+                    count,
+                )
 
     def _partition(self, partition: Partition, state: dict[str, Any]) -> None:
         query = self.base.filter(*partition.clauses)
@@ -345,7 +359,13 @@ class _Fetch:
                     self.builder.add_works(raw, part=f"{partition.key}-{part:05d}")
                     part += 1
                     buffer = []
-                state = {"cursor": page.next_cursor, "part": part, "fetched": fetched, "done": last}
+                state = {
+                    "cursor": page.next_cursor,
+                    "part": part,
+                    "fetched": fetched,
+                    "done": last,
+                    "count": page.count,
+                }
                 self.state.save_partition(partition.key, state, self.client.calls)
             if last:
                 return
@@ -400,7 +420,7 @@ class _Fetch:
             fetched += page.size
             if page.size:
                 yield page.results
-            if page.size == 0 or (page.size < self.per_page and fetched >= page.count):
+            if page.size == 0 or (page.size < (query.page_size or 0) and fetched >= page.count):
                 return
             cursor = page.next_cursor
 

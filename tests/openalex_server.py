@@ -225,6 +225,7 @@ class _Table:
     records: list[dict[str, Any]]
     years: dict[int, list[int]] = field(default_factory=dict)
     matches: dict[str, list[int]] = field(default_factory=dict)
+    clauses: dict[str, frozenset[int]] = field(default_factory=dict)
     encoded: dict[tuple[str, ...], dict[int, bytes]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -322,6 +323,11 @@ class OpenAlexServer:
             self.requests.clear()
             self.faults.clear()
 
+    def prepare(self, entity: str, fields: Sequence[str] | None = None) -> None:
+        """Encode every record for this ``select`` now rather than on first request."""
+        for i in range(len(self.tables[entity].records)):
+            self._encode(entity, i, tuple(fields) if fields else None)
+
     def calls(self, path: str | None = None) -> int:
         """Requests received (to ``/works``, ``/institutions``, or all)."""
         with self._lock:
@@ -375,6 +381,7 @@ class OpenAlexServer:
         if cached is not None:
             return cached
         tests: list[Callable[[dict[str, Any]], bool]] = []
+        sets: list[frozenset[int]] = []
         candidates: Iterable[int] = range(len(table.records))
         for clause in filter(None, filter_text.split(",")):
             key, sep, value = clause.partition(":")
@@ -386,11 +393,27 @@ class OpenAlexServer:
                 )
             if key == "publication_year" and value.isdigit():
                 candidates = table.years.get(int(value), [])
-            tests.append(self._clause(key, value))
-        found = [i for i in candidates if all(t(table.records[i]) for t in tests)]
+            elif key in ("publication_year", "from_publication_date", "to_publication_date"):
+                tests.append(self._clause(key, value))  # cheap: tested on the candidates
+            else:
+                sets.append(self._clause_set(table, key, value))  # once over every record
+        found = [
+            i
+            for i in candidates
+            if all(i in s for s in sets) and all(t(table.records[i]) for t in tests)
+        ]
         with self._lock:
             table.matches[filter_text] = found
         return found
+
+    def _clause_set(self, table: _Table, key: str, value: str) -> frozenset[int]:
+        cached = table.clauses.get(f"{key}:{value}")
+        if cached is None:
+            test = self._clause(key, value)
+            cached = frozenset(i for i, r in enumerate(table.records) if test(r))
+            with self._lock:
+                table.clauses[f"{key}:{value}"] = cached
+        return cached
 
     @staticmethod
     def _clause(key: str, value: str) -> Callable[[dict[str, Any]], bool]:
