@@ -44,6 +44,7 @@ from biblio.io import atomic_write, file_sha256, open_dataset, publish_dataset
 from biblio.report import (
     KEY_UNITS,
     Section,
+    check_year,
     fmt_int,
     fmt_pct,
     html_table,
@@ -562,6 +563,7 @@ def build_benchmark(
             "written by `biblio benchmark`"
         )
     dataset = open_dataset(dataset_path)
+    check_year(dataset, year)
     options = MetricOptions(threshold=threshold, groups=groups)
     parent = out.parent if out is not None else Path("reports")
     staging = parent / f".{out.name if out is not None else 'benchmark'}.partial"

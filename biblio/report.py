@@ -43,12 +43,13 @@ from typing import Any
 import polars as pl
 
 from biblio.errors import UsageError
-from biblio.io import atomic_write, open_dataset
+from biblio.io import Dataset, atomic_write, open_dataset
 
 __all__ = [
     "Figure",
     "Section",
     "build_report",
+    "check_year",
     "figures",
     "headline_sentences",
     "html_table",
@@ -160,6 +161,20 @@ def report_year(
     fetched = int(created[:4]) if created[:4].isdigit() else None
     complete = [y for y in years if fetched is None or y < fetched]
     return (complete or years)[-1]
+
+
+def check_year(dataset: Dataset, year: int | None) -> None:
+    """Refuse a ``--year`` with no works in the dataset, before any table is computed."""
+    if year is None:
+        return
+    years = sorted(
+        dataset.works.select(pl.col("publication_year").unique().drop_nulls())
+        .collect()["publication_year"]
+        .to_list()
+    )
+    if year not in years:
+        span = f"{years[0]}–{years[-1]}" if years else "no year"
+        raise UsageError(f"--year {year}: the dataset has works in {span}")
 
 
 def _possessive(name: str) -> str:
@@ -826,6 +841,7 @@ def build_report(
     from biblio.tables import MetricOptions, compute_tables, summarise
 
     dataset = open_dataset(dataset_path)
+    check_year(dataset, year)
     options = MetricOptions(threshold=threshold, groups=groups)
     tables = compute_tables(dataset, options)
     year = report_year(tables, dataset.manifest, year)
