@@ -35,7 +35,7 @@ import json
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -135,7 +135,6 @@ class Section:
     title: str
     markdown: str
     html: str
-    anchor: str = field(default="")
 
 
 def report_year(
@@ -348,17 +347,21 @@ def published_comparison(
     tables: Mapping[str, pl.DataFrame],
     definitions: Mapping[str, Any],
     published: Sequence[PublishedFigure] | None = None,
-) -> tuple[list[str], list[list[str]]]:
-    """Headers and rows: each published figure beside this dataset's own figure.
+) -> tuple[list[str], list[list[str]], list[str]]:
+    """Headers, rows and sources: each published figure beside this dataset's own figure.
 
-    Our figure is ``not in this dataset`` when the dataset lacks the year or the unit.
+    Our figure is ``not in this dataset`` when the dataset lacks the year or the unit. The
+    ``source`` column holds ``[n]``, the 1-based index of the figure's source in the sources.
     """
     published = read_published_figures() if published is None else published
     years = sorted(tables["coverage"]["year"].to_list())
     first_year = years[0] if years else 0
     threshold = definitions.get("threshold", 50)
     rows = []
+    sources: list[str] = []
     for fig in published:
+        if fig.source not in sources:
+            sources.append(fig.source)
         ours = _our_figure(tables, fig, threshold) if fig.year in years else None
         coverage = (
             _coverage_note(tables, fig.year)
@@ -374,7 +377,7 @@ def published_comparison(
                 ours or "not in this dataset",
                 _our_definition(fig.metric, definitions, first_year),
                 coverage,
-                fig.source,
+                f"[{sources.index(fig.source) + 1}]",
             ]
         )
     headers = [
@@ -385,19 +388,19 @@ def published_comparison(
         "this dataset",
         "our definition",
         "our coverage",
-        "published source",
+        "source",
     ]
-    return headers, rows
+    return headers, rows, sources
 
 
 def _published_value(fig: PublishedFigure) -> str:
     if fig.metric in ("citation_share", "flow_share"):
         shown = fmt_pct(fig.value, 0)
     elif fig.metric == "most_connected_rank":
-        shown = f"{int(fig.value)}"
+        return f"{int(fig.value)}"  # a rank: "most connected" is rank 1, no approximation
     else:
         shown = fmt_int(fig.value)
-    return shown if fig.comparison == "=" else f"{fig.comparison} {shown}"
+    return f"{fig.comparison} {shown}"
 
 
 def _our_figure(
@@ -519,11 +522,8 @@ def figures(tables: Mapping[str, pl.DataFrame], *, year: int, threshold: int) ->
     for name, draw, caption in specs:
         ax = draw()
         fig = ax.figure
-        title = (
-            fig._suptitle.get_text()
-            if getattr(fig, "_suptitle", None)
-            else ax.get_title(loc="left")
-        )
+        # A multi-panel figure (asymmetry) carries its finding in the figure's title.
+        title = ax.get_title(loc="left") or fig.get_suptitle()
         rendered.append(Figure(name, plot.png_bytes(fig), " ".join(title.split()), caption))
     return rendered
 
@@ -738,7 +738,8 @@ def write_report(
     title = f"AI research in {year}: who leads and who collaborates — dataset {dataset_name}"
     notice = _synthetic_notice(manifest)
     headlines = headline_sentences(tables, summary, year)
-    pub_headers, pub_rows = published_comparison(tables, definitions)
+    pub_headers, pub_rows, pub_sources = published_comparison(tables, definitions)
+    pub_notes = [f"[{i}] {source}" for i, source in enumerate(pub_sources, 1)]
     defs = _definitions(definitions, manifest, years)
     manifest_text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False, default=str)
     pub_intro = (
@@ -776,10 +777,13 @@ def write_report(
         "",
         md_table(pub_headers, pub_rows),
         "",
+        *(f"{md_escape(note)}  " for note in pub_notes),
+        "",
     ]
     md += ["## Definitions", ""] + [f"- {md_escape(d)}" for d in defs] + [""]
     md += ["## Tables", ""]
-    for caption, headers, rows in _main_tables(tables, year):
+    main_tables = _main_tables(tables, year)
+    for caption, headers, rows in main_tables:
         md += [f"### {md_escape(caption)}", "", md_table(headers, rows), ""]
     md += ["## Dataset manifest", "", "```json", manifest_text.replace("```", "'''"), "```", ""]
 
@@ -804,12 +808,15 @@ def write_report(
     body.append(
         f"<h2>Published figures beside ours</h2>\n<p>{esc(pub_intro)}</p>\n"
         + html_table(pub_headers, pub_rows)
+        + "\n<p>"
+        + "<br>".join(html.escape(note) for note in pub_notes)
+        + "</p>"
     )
     body.append(
         "<h2>Definitions</h2>\n<ul>" + "".join(f"<li>{esc(d)}</li>" for d in defs) + "</ul>"
     )
     body.append("<h2>Tables</h2>")
-    for caption, headers, rows in _main_tables(tables, year):
+    for caption, headers, rows in main_tables:
         body.append(f"<h3>{esc(caption)}</h3>\n{html_table(headers, rows)}")
     body.append(f"<h2>Dataset manifest</h2>\n<pre>{esc(manifest_text)}</pre>")
     page = (

@@ -50,6 +50,7 @@ ALLOWED_TAGS = {
     "th",
     "td",
     "pre",
+    "br",
 }
 
 
