@@ -552,115 +552,105 @@ def _synthetic_notice(manifest: Mapping[str, Any]) -> str | None:
     )
 
 
+def _text(default: str) -> Callable[[Any], str]:
+    return lambda value: default if value is None else str(value)
+
+
+#: Each main table: caption, source table, ranking column, rows shown, and the columns shown as
+#: (header, column, formatter).
+_MAIN_TABLES: tuple[
+    tuple[str, str, str, int, tuple[tuple[str, str, Callable[[Any], str]], ...]], ...
+] = (
+    (
+        "AI works per unit, {year} (15 largest)",
+        "output",
+        "works_full",
+        15,
+        (
+            ("unit", "unit", str),
+            ("name", "unit", unit_name),
+            ("works (full)", "works_full", fmt_int),
+            ("works (fractional)", "works_frac", fmt_float),
+            ("share (full)", "share_full", fmt_pct),
+            ("share (fractional)", "share_frac", fmt_pct),
+        ),
+    ),
+    (
+        "Citations received in {year} (15 largest fractional shares)",
+        "citation_shares",
+        "share_frac",
+        15,
+        (
+            ("unit", "unit", str),
+            ("citations (full)", "citations_full", fmt_int),
+            ("citations (fractional)", "citations_frac", fmt_float),
+            ("share (full)", "share_full", fmt_pct),
+            ("share (fractional)", "share_frac", fmt_pct),
+        ),
+    ),
+    (
+        "Institutions above the threshold, {year}",
+        "institutions_above",
+        "institutions_above",
+        30,
+        (
+            ("unit", "unit", str),
+            ("threshold", "threshold", fmt_int),
+            ("institutions above", "institutions_above", fmt_int),
+            ("institutions with ≥ 1 work", "institutions_total", fmt_int),
+        ),
+    ),
+    (
+        "The 20 institutions with the most AI works, {year}",
+        "institution_output",
+        "works",
+        20,
+        (
+            ("institution", "institution_id", str),
+            ("name", "display_name", _text("—")),
+            ("country", "country_code", _text("unknown")),
+            ("works", "works", fmt_int),
+        ),
+    ),
+    (
+        "Active AI researchers, {year} (15 largest)",
+        "researchers",
+        "researchers_full",
+        15,
+        (
+            ("unit", "unit", str),
+            ("min works", "min_works", fmt_int),
+            ("window (years)", "window_years", fmt_int),
+            ("researchers (full)", "researchers_full", fmt_int),
+            ("researchers (fractional)", "researchers_frac", fmt_float),
+        ),
+    ),
+)
+
+
 def _main_tables(
     tables: Mapping[str, pl.DataFrame], year: int
 ) -> list[tuple[str, list[str], list[list[str]]]]:
-    def top(frame: pl.DataFrame, column: str, n: int = 15) -> pl.DataFrame:
-        return (
-            frame.filter(year=year)
-            .sort([column, frame.columns[0]], descending=[True, False], nulls_last=True)
-            .head(n)
+    out = []
+    for caption, name, rank, n, columns in _MAIN_TABLES:
+        frame = tables[name].filter(year=year)
+        if name == "citation_shares":
+            frame = frame.filter(window="received")
+        if name == "institutions_above":
+            frame = frame.filter(pl.col("institutions_above") > 0)
+        frame = frame.sort([rank, frame.columns[0]], descending=[True, False], nulls_last=True)
+        out.append(
+            (
+                caption.format(year=year),
+                [header for header, _, _ in columns],
+                [
+                    [fmt(r[column]) for _, column, fmt in columns]
+                    for r in frame.head(n).iter_rows(named=True)
+                ],
+            )
         )
-
-    out = top(tables["output"], "works_full")
-    cites = top(tables["citation_shares"].filter(window="received"), "share_frac")
-    above = top(
-        tables["institutions_above"].filter(pl.col("institutions_above") > 0),
-        "institutions_above",
-        30,
-    )
-    insts = top(tables["institution_output"], "works", 20)
-    people = top(tables["researchers"], "researchers_full")
-    cov = tables["coverage"].sort("year")
-    return [
-        (
-            f"AI works per unit, {year} (15 largest)",
-            [
-                "unit",
-                "name",
-                "works (full)",
-                "works (fractional)",
-                "share (full)",
-                "share (fractional)",
-            ],
-            [
-                [
-                    r["unit"],
-                    unit_name(r["unit"]),
-                    fmt_int(r["works_full"]),
-                    fmt_float(r["works_frac"]),
-                    fmt_pct(r["share_full"]),
-                    fmt_pct(r["share_frac"]),
-                ]
-                for r in out.iter_rows(named=True)
-            ],
-        ),
-        (
-            f"Citations received in {year} (15 largest fractional shares)",
-            [
-                "unit",
-                "citations (full)",
-                "citations (fractional)",
-                "share (full)",
-                "share (fractional)",
-            ],
-            [
-                [
-                    r["unit"],
-                    fmt_int(r["citations_full"]),
-                    fmt_float(r["citations_frac"]),
-                    fmt_pct(r["share_full"]),
-                    fmt_pct(r["share_frac"]),
-                ]
-                for r in cites.iter_rows(named=True)
-            ],
-        ),
-        (
-            f"Institutions above the threshold, {year}",
-            ["unit", "threshold", "institutions above", "institutions with ≥ 1 work"],
-            [
-                [
-                    r["unit"],
-                    fmt_int(r["threshold"]),
-                    fmt_int(r["institutions_above"]),
-                    fmt_int(r["institutions_total"]),
-                ]
-                for r in above.iter_rows(named=True)
-            ],
-        ),
-        (
-            f"The 20 institutions with the most AI works, {year}",
-            ["institution", "name", "country", "works"],
-            [
-                [
-                    r["institution_id"],
-                    r["display_name"] or "—",
-                    r["country_code"] or "unknown",
-                    fmt_int(r["works"]),
-                ]
-                for r in insts.iter_rows(named=True)
-            ],
-        ),
-        (
-            f"Active AI researchers, {year} (15 largest)",
-            [
-                "unit",
-                "min works",
-                "window (years)",
-                "researchers (full)",
-                "researchers (fractional)",
-            ],
-            [
-                [
-                    r["unit"],
-                    fmt_int(r["min_works"]),
-                    fmt_int(r["window_years"]),
-                    fmt_int(r["researchers_full"]),
-                    fmt_float(r["researchers_frac"]),
-                ]
-                for r in people.iter_rows(named=True)
-            ],
-        ),
+    coverage = tables["coverage"].sort("year")
+    out.append(
         (
             "Coverage, every year",
             [
@@ -674,11 +664,12 @@ def _main_tables(
                 "institutions missing country",
             ],
             [
-                [str(r["year"]), *(fmt_int(r[c]) for c in cov.columns[1:])]
-                for r in cov.iter_rows(named=True)
+                [str(r["year"]), *(fmt_int(r[c]) for c in coverage.columns[1:])]
+                for r in coverage.iter_rows(named=True)
             ],
-        ),
-    ]
+        )
+    )
+    return out
 
 
 def _definitions(
