@@ -14,8 +14,9 @@ from biblio.io import open_dataset
 from biblio.tables import MetricOptions, compute_tables
 from fetchers.normalise import read_institutions, read_works
 from fetchers.store import DatasetBuilder, WorkFilter
+from tests.shared import CONTRACT_EXAMPLES
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "contract-examples"
+EXAMPLES = CONTRACT_EXAMPLES
 YEARS = {"micro": None, "c400": (2015, 2024)}
 KEYS = {
     "flows": ["source", "partner", "year"],
