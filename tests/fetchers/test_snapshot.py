@@ -8,6 +8,10 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import signal
+import subprocess
+import sys
+import time
 import zlib
 from collections.abc import Callable
 from dataclasses import replace
@@ -537,3 +541,49 @@ def test_a_part_killed_midway_is_read_again_from_its_start(
     manifest = ingest_snapshot(root, tmp_path / "cache" / "ai", filters=FILTERS)
     assert (manifest["snapshot"]["parts_read"], manifest["snapshot"]["parts_resumed"]) == (2, 4)
     assert_same_dataset(tmp_path / "cache" / "clean", tmp_path / "cache" / "ai")
+
+
+def test_kill_9_midway_then_rerun_gives_the_same_dataset(
+    tmp_path: Path, c400: tuple[Records, Records]
+) -> None:
+    works, institutions = c400
+    root = tmp_path / "snapshot"
+    write_entity(
+        root,
+        "works",
+        {
+            f"updated_date=2024-01-{1 + k // 10:02d}/part_{k % 10:03d}.gz": [
+                _line(w) for w in works[k::40]
+            ]
+            for k in range(40)
+        },
+    )
+    write_entity(
+        root,
+        "institutions",
+        {"updated_date=2024-01-01/part_000.gz": [_line(i) for i in institutions]},
+    )
+    ingest_snapshot(root, tmp_path / "cache" / "clean", filters=FILTERS)
+    cache = tmp_path / "cache"
+    code = (
+        "import sys; from biblio.cli import main; sys.exit(main(['ingest', sys.argv[1], "
+        "'--name', 'ai', '--cache', sys.argv[2], '--years', '2015-2024', '--workers', '1', "
+        "'--no-progress']))"
+    )
+    markers = staging_folder(cache / "ai") / "snapshot" / "parts"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, str(root), str(cache)], cwd=Path(__file__).resolve().parents[2]
+    )
+    deadline = time.monotonic() + 60
+    while proc.poll() is None and time.monotonic() < deadline:
+        if len(list(markers.glob("*.json"))) >= 3:
+            proc.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.005)
+    proc.wait()
+    if proc.returncode != -signal.SIGKILL:
+        pytest.skip("the ingest finished before it could be killed")
+    assert not (cache / "ai").exists()
+    manifest = ingest_snapshot(root, cache / "ai", filters=FILTERS)
+    assert manifest["snapshot"]["parts_resumed"] >= 3
+    assert_same_dataset(cache / "clean", cache / "ai")
