@@ -24,7 +24,7 @@ from biblio.errors import InputError, UsageError
 from biblio.io import Dataset, atomic_path, atomic_write, open_dataset
 from biblio.metrics.citations import citation_shares
 from biblio.metrics.coverage import coverage
-from biblio.metrics.flows import asymmetry, default_pairs, flows, pair_grid
+from biblio.metrics.flows import asymmetry, coauthorship, default_pairs, flows, pair_grid
 from biblio.metrics.institutions import (
     institution_output,
     institution_units,
@@ -147,11 +147,12 @@ def corpus_tables(
     ).unique(maintain_order=True)
     network_units = [u for u in units if is_country(u) or u in countries]
     inst_units = sorted(set(units) | set(institution_units(corpus, rollup=options.rollup)))
+    coauthored = coauthorship(corpus, pairs=pairs).collect().lazy()
     lazy = {
         "output": output(corpus, units=units),
         "citation_shares": citation_shares(corpus, units=units),
-        "flows": flows(corpus, pairs=pairs),
-        "asymmetry": asymmetry(corpus, pairs=pairs),
+        "flows": flows(corpus, pairs=pairs, coauthored=coauthored),
+        "asymmetry": asymmetry(corpus, pairs=pairs, coauthored=coauthored),
         "institutions_above": institutions_above(
             corpus, units=inst_units, threshold=options.threshold, rollup=options.rollup
         ),

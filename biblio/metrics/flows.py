@@ -145,23 +145,30 @@ def coauthorship(corpus: Corpus, *, pairs: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def flows(corpus: Corpus, *, pairs: pl.LazyFrame) -> pl.LazyFrame:
-    """The ``flows`` table for the given pairs (see :func:`default_pairs`, :func:`pair_grid`)."""
+def flows(
+    corpus: Corpus, *, pairs: pl.LazyFrame, coauthored: pl.LazyFrame | None = None
+) -> pl.LazyFrame:
+    """The ``flows`` table for the given pairs (see :func:`default_pairs`, :func:`pair_grid`).
+
+    ``coauthored`` may pass a :func:`coauthorship` frame already computed for the same pairs.
+    """
+    co = coauthorship(corpus, pairs=pairs) if coauthored is None else coauthored
     return (
-        coauthorship(corpus, pairs=pairs)
-        .with_columns(ratio(pl.col("coauthored"), pl.col("source_works")).alias("flow_share"))
+        co.with_columns(ratio(pl.col("coauthored"), pl.col("source_works")).alias("flow_share"))
         .select(FLOW_COLUMNS)
         .sort("year", "source", "partner")
     )
 
 
-def asymmetry(corpus: Corpus, *, pairs: pl.LazyFrame) -> pl.LazyFrame:
+def asymmetry(
+    corpus: Corpus, *, pairs: pl.LazyFrame, coauthored: pl.LazyFrame | None = None
+) -> pl.LazyFrame:
     """The ``asymmetry`` table: raw ratio beside the size-adjusted measures."""
+    co = coauthorship(corpus, pairs=pairs) if coauthored is None else coauthored
     c, pu, pv = pl.col("coauthored"), pl.col("source_works"), pl.col("partner_works")
     f_uv, f_vu = ratio(c, pu), ratio(c, pv)
     return (
-        coauthorship(corpus, pairs=pairs)
-        .join(attributed_per_year(corpus), on="year", how="left")
+        co.join(attributed_per_year(corpus), on="year", how="left")
         .with_columns(
             f_uv.alias("flow_source_to_partner"),
             f_vu.alias("flow_partner_to_source"),

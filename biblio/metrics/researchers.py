@@ -41,8 +41,8 @@ _EARLIEST = dt.date(1, 1, 1)  # a missing publication_date sorts before every re
 def researcher_countries(
     corpus: Corpus, *, min_works: int = 1, window_years: int = 1
 ) -> pl.LazyFrame:
-    """``author_id, year, country, weight``: each active author's countries for each reported
-    year, with ``weight = 1/|countries|``."""
+    """``author_id, year, country, n_countries``: each active author's countries for each
+    reported year (``n_countries`` = size of that set)."""
     windows = pl.LazyFrame(
         [(y, w) for y in corpus.years for w in range(y - window_years + 1, y + 1)],
         schema={"report_year": pl.Int64, "year": pl.Int64},
@@ -57,21 +57,27 @@ def researcher_countries(
     )
     active = (
         authored.group_by("author_id", "report_year")
-        .agg(pl.col("work").n_unique().alias("n_works"))
+        .agg(
+            pl.col("work").n_unique().alias("n_works"),
+            pl.col("publication_date").max().alias("latest"),
+        )
         .filter(pl.col("n_works") >= min_works)
     )
-    latest = authored.join(active, on=["author_id", "report_year"], how="semi").filter(
-        pl.col("publication_date")
-        == pl.col("publication_date").max().over("author_id", "report_year")
-    )
-    return (
-        latest.select("author_id", pl.col("report_year").alias("year"), "countries")
+    countries = (
+        authored.join(
+            active,
+            left_on=["author_id", "report_year", "publication_date"],
+            right_on=["author_id", "report_year", "latest"],
+            how="inner",
+        )
+        .select("author_id", pl.col("report_year").alias("year"), pl.col("countries"))
         .explode("countries")
         .drop_nulls("countries")
         .unique()
         .rename({"countries": "country"})
-        .with_columns((1.0 / pl.len().over("author_id", "year")).alias("weight"))
     )
+    sizes = countries.group_by("author_id", "year").agg(pl.len().alias("n_countries"))
+    return countries.join(sizes, on=["author_id", "year"])
 
 
 def researchers(
@@ -82,7 +88,7 @@ def researchers(
         researcher_countries(corpus, min_works=min_works, window_years=window_years)
         .join(membership_frame(units, corpus.years, corpus.groups), on=["year", "country"])
         .group_by("unit", "year", "author_id")
-        .agg(exact_sum(pl.col("weight")))
+        .agg((pl.len() / pl.col("n_countries").first()).alias("weight"))
         .group_by("unit", "year")
         .agg(
             pl.len().cast(pl.Int64).alias("researchers_full"),
