@@ -300,7 +300,7 @@ def run_metrics(dataset: str | Path, options: MetricOptions, *, out: Path) -> li
                     frame.write_csv(tmp)
             written.append(path)
     summary = summarise(tables, options)
-    summary["dataset"] = {"path": str(opened.path), "manifest": opened.manifest}
+    summary["dataset"] = {"name": opened.name, "manifest": opened.manifest}
     with atomic_write(out / "summary.json") as fh:
         json.dump(summary, fh, indent=2, sort_keys=True, default=str)
         fh.write("\n")
