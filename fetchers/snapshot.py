@@ -233,37 +233,44 @@ def prefilter_block(block: bytes, needle: bytes, escapes: Sequence[bytes] = ()) 
     >>> prefilter_block(b"not json\\n", b'1702"')
     b'not json\\n'
     """
-    return _prefilter(block, needle, escapes)[0]
+    return bytes(_prefilter(block, len(block), needle, escapes)[0])
 
 
-def _prefilter(block: bytes, needle: bytes, escapes: Sequence[bytes]) -> tuple[bytes, int | None]:
-    """:func:`prefilter_block`, plus the block's line count when it skipped lines."""
-    sample = block[:_SAMPLE]
+def _prefilter(
+    data: bytes, end: int, needle: bytes, escapes: Sequence[bytes]
+) -> tuple[bytes | memoryview, int | None]:
+    """:func:`prefilter_block` on the lines ``data[:end]`` (not copied), plus their line count
+    when it skipped lines."""
+    sample = data[: min(end, _SAMPLE)]
     if _lines_holding(sample, needle) * 2 > sample.count(b"\n"):
-        return block, None  # mostly matching: skipping lines would only cost time
-    data = np.frombuffer(block, dtype=np.uint8)
-    ends = np.flatnonzero(data == 10)  # "\n"
+        return _view(data, end), None  # mostly matching: skipping lines would only cost time
+    array = np.frombuffer(data, dtype=np.uint8, count=end)
+    ends = np.flatnonzero(array == 10)  # "\n"
     if (
         not len(ends)
-        or ends[-1] != len(block) - 1
-        or data[0] != 123  # "{"
-        or not (data[ends - 1] == 125).all()  # "}" ends every line
-        or not (data[ends[:-1] + 1] == 123).all()  # "{" starts every line
+        or ends[-1] != end - 1
+        or array[0] != 123  # "{"
+        or not (array[ends - 1] == 125).all()  # "}" ends every line
+        or not (array[ends[:-1] + 1] == 123).all()  # "{" starts every line
     ):
-        return block, None
-    backslashes = np.flatnonzero(data[:-1] == 92)  # "\\"
-    for at in backslashes[data[backslashes + 1] == 117].tolist():  # "\\u": rare in OpenAlex
-        if any(block.startswith(e, at) for e in escapes):
-            return block, None
+        return _view(data, end), None
+    backslashes = np.flatnonzero(array[:-1] == 92)  # "\\"
+    for at in backslashes[array[backslashes + 1] == 117].tolist():  # "\\u": rare in OpenAlex
+        if any(data.startswith(e, at, end) for e in escapes):
+            return _view(data, end), None
     kept: list[bytes] = []
-    pos = block.find(needle)
+    pos = data.find(needle, 0, end)
     while pos >= 0:
         line = int(np.searchsorted(ends, pos))
         start = int(ends[line - 1]) + 1 if line else 0
-        end = int(ends[line]) + 1
-        kept.append(block[start:end])
-        pos = block.find(needle, end)
+        stop = int(ends[line]) + 1
+        kept.append(data[start:stop])
+        pos = data.find(needle, stop, end)
     return b"".join(kept), len(ends)
+
+
+def _view(data: bytes, end: int) -> bytes | memoryview:
+    return data if end == len(data) else memoryview(data)[:end]
 
 
 def _lines_holding(data: bytes, needle: bytes) -> int:
@@ -308,23 +315,31 @@ def _open(part: SnapshotPart) -> io.BufferedIOBase:
     return open(part.path, "rb")
 
 
-def _blocks(part: SnapshotPart, block_bytes: int) -> Iterator[tuple[int, bytes]]:
-    """Yield ``(offset, block)``: the part uncompressed, in blocks of whole lines."""
+def _blocks(part: SnapshotPart, block_bytes: int) -> Iterator[tuple[int, bytes, int]]:
+    """Yield ``(offset, data, end)``: ``data[:end]`` are the part's next whole lines, uncompressed.
+
+    Each read is handed on as it is (not copied); the line a read cuts in two is completed from
+    the stream and handed on alone, right after.
+    """
     offset = 0
     with _open(part) as fh:
         while True:
             try:
-                block = fh.read(block_bytes)
-                if block and not block.endswith(b"\n"):
-                    block += fh.readline()
+                chunk = fh.read(block_bytes)
+                rest = fh.readline() if chunk and not chunk.endswith(b"\n") else b""
             except _ZLIB_ERRORS as exc:
                 raise _broken(part, exc) from exc
-            if not block:
+            if not chunk:
                 return
-            if not block.endswith(b"\n"):
-                block += b"\n"
-            yield offset, block
-            offset += len(block)
+            cut = chunk.rfind(b"\n") + 1
+            if cut:
+                yield offset, chunk, cut
+                offset += cut
+            line = chunk[cut:] + rest
+            if line.strip():
+                line += b"" if line.endswith(b"\n") else b"\n"
+                yield offset, line, len(line)
+            offset += len(line)
 
 
 def _broken(part: SnapshotPart, exc: Exception) -> InputError:
@@ -407,19 +422,19 @@ def _ingest_part(task: _Task) -> dict[str, Any]:
         flushed += 1
         pending = []
 
-    for offset, block in _blocks(part, BLOCK_BYTES):
-        uncompressed += len(block)
-        text, lines = (block, None) if needle is None else _prefilter(block, *needle)
-        source = f"{part.path}, bytes {offset}-{offset + len(block)} uncompressed"
+    for offset, data, end in _blocks(part, BLOCK_BYTES):
+        uncompressed += end
+        text, lines = (_view(data, end), None) if needle is None else _prefilter(data, end, *needle)
+        source = f"{part.path}, bytes {offset}-{offset + end} uncompressed"
         try:
             if not text:  # the pre-filter found no line that can match
                 raw = pl.DataFrame()
-            elif works:
-                raw = read_works(text, selection=filters.selection, source=source)
+            elif works:  # pyarrow reads any buffer: a view of the read block is not copied
+                raw = read_works(cast(bytes, text), selection=filters.selection, source=source)
             else:
-                raw = read_institutions(text, source=source)
+                raw = read_institutions(cast(bytes, text), source=source)
         except InputError as exc:
-            raise _locate(block, offset, part, exc) from None
+            raise _locate(data[:end], offset, part, exc) from None
         # Records are counted without a second parse: rows when the block was parsed whole,
         # lines when the pre-filter skipped some (it only does so when every line is one {…}).
         records += raw.height if lines is None else lines

@@ -222,7 +222,8 @@ def test_same_record_gives_same_rows_from_snapshot_and_api_page(
     root = tmp_path / "snapshot"
     write_entity(root, "works", {"updated_date=2024-01-01/part_000.gz": [_line(w) for w in works]})
     parts, _ = plan_entity(root, "works")
-    [(_, from_snapshot)] = list(snap._blocks(parts[0], snap.BLOCK_BYTES))
+    [(_, data, end)] = list(snap._blocks(parts[0], snap.BLOCK_BYTES))
+    from_snapshot = data[:end]
     # The API path (fetchers.http): a page body decoded with its results left raw, the raw
     # results joined by newlines.
     body = json.dumps({"meta": {"count": 50, "page": 1}, "results": works}).encode()
@@ -587,3 +588,16 @@ def test_kill_9_midway_then_rerun_gives_the_same_dataset(
     manifest = ingest_snapshot(root, cache / "ai", filters=FILTERS)
     assert manifest["snapshot"]["parts_resumed"] >= 3
     assert_same_dataset(cache / "clean", cache / "ai")
+
+
+@pytest.mark.parametrize("block_bytes", [1, 7, 100, 1 << 20])
+def test_blocks_are_whole_lines_in_order(tmp_path: Path, block_bytes: int) -> None:
+    lines = [b'{"id": %d, "pad": "%s"}' % (i, b"x" * (i * 37 % 300)) for i in range(200)]
+    write_entity(tmp_path, "works", {"updated_date=2024-01-01/part_000.gz": lines})
+    [part] = plan_entity(tmp_path, "works")[0]
+    units = list(snap._blocks(part, block_bytes))
+    assert b"".join(data[:end] for _, data, end in units) == b"\n".join(lines) + b"\n"
+    assert all(data[:end].endswith(b"\n") for _, data, end in units)
+    assert [offset for offset, _, _ in units] == [
+        sum(end for _, _, end in units[:k]) for k in range(len(units))
+    ]
