@@ -28,7 +28,8 @@ Examples
 >>> from fetchers.store import WorkFilter
 >>> root = Path(tempfile.mkdtemp())
 >>> work = (b'{"id": "https://openalex.org/W1", "publication_year": 2024, "updated_date": '
-...         b'"2025-01-01", "primary_topic": {"subfield": {"id": "https://openalex.org/subfields/1702"}}}')
+...         b'"2025-01-01", "primary_topic": {"subfield": '
+...         b'{"id": "https://openalex.org/subfields/1702"}}}')
 >>> write_entity(root / "snapshot", "works", {"updated_date=2025-01-01/part_000.gz": [work]})
 >>> write_entity(root / "snapshot", "institutions", {})
 >>> manifest = ingest_snapshot(root / "snapshot", root / "cache" / "ai", filters=WorkFilter())
