@@ -228,8 +228,11 @@ class _Table:
     clauses: dict[str, frozenset[int]] = field(default_factory=dict)
     encoded: dict[tuple[str, ...], dict[int, bytes]] = field(default_factory=dict)
 
+    by_id: dict[str, int] = field(default_factory=dict)
+
     def __post_init__(self) -> None:
         for i, record in enumerate(self.records):
+            self.by_id.setdefault(short(record.get("id", "")), i)
             year = record.get("publication_year")
             if isinstance(year, int):
                 self.years.setdefault(year, []).append(i)
@@ -281,6 +284,7 @@ class OpenAlexServer:
         self.requests: list[dict[str, str]] = []
         self.faults: list[Fault] = []
         self._lock = threading.Lock()
+        self._matching_lock = threading.Lock()
         self._httpd = _Server(("127.0.0.1", 0), self._handler())
         self._thread: threading.Thread | None = None
 
@@ -380,6 +384,14 @@ class OpenAlexServer:
         cached = table.matches.get(filter_text)
         if cached is not None:
             return cached
+        with self._matching_lock:  # one thread computes a filter; the others then reuse it
+            cached = table.matches.get(filter_text)
+            if cached is None:
+                cached = self._compute_matching(entity, filter_text)
+        return cached
+
+    def _compute_matching(self, entity: str, filter_text: str) -> list[int]:
+        table = self.tables[entity]
         tests: list[Callable[[dict[str, Any]], bool]] = []
         sets: list[frozenset[int]] = []
         candidates: Iterable[int] = range(len(table.records))
@@ -408,6 +420,9 @@ class OpenAlexServer:
 
     def _clause_set(self, table: _Table, key: str, value: str) -> frozenset[int]:
         cached = table.clauses.get(f"{key}:{value}")
+        if cached is None and key in _ID_KEYS and not value.startswith("!"):
+            wanted = (table.by_id.get(short(v)) for v in value.split("|"))
+            cached = frozenset(i for i in wanted if i is not None)
         if cached is None:
             test = self._clause(key, value)
             cached = frozenset(i for i, r in enumerate(table.records) if test(r))

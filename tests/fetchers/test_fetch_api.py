@@ -233,3 +233,28 @@ def test_progress_bar_on_stderr(
     assert _fetch(server, tmp_path / "x", progress=True) is not None
     err = capsys.readouterr().err
     assert "243/243" in err and "works/s" in err and "API calls" in err
+
+
+def test_works_dated_outside_their_year_are_reported_when_a_year_is_split(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    def work(i: int, date: str | None) -> dict[str, object]:
+        return {
+            "id": f"https://openalex.org/W{i}",
+            "publication_year": 2020,
+            "publication_date": date,
+            "primary_topic": {
+                "id": "https://openalex.org/T1",
+                "subfield": {"id": "https://openalex.org/subfields/1702"},
+            },
+        }
+
+    records = [work(i, f"2020-{1 + i % 12:02d}-15") for i in range(30)]
+    records += [work(90, "2019-12-31"), work(91, None)]
+    with OpenAlexServer(records) as server, caplog.at_level(logging.WARNING):
+        manifest = _fetch(
+            server, tmp_path / "x", WorkFilter(years=(2020, 2020)), split_above=10, per_page=2
+        )
+    assert manifest is not None and manifest["partitions"] == 4
+    assert manifest["records"]["works"] == 30
+    assert any("publication_year 2020: 2 of its 32 works" in r.getMessage() for r in caplog.records)

@@ -51,14 +51,18 @@ def _parts(cache: Path) -> int:
     return sum(1 for p in parts.glob("*/*.arrow") if not p.name.startswith("."))
 
 
-def _kill_when(process: subprocess.Popen[bytes], ready: Callable[[], bool]) -> None:
+def _kill_when(process: subprocess.Popen[bytes], ready: Callable[[], bool]) -> bool:
+    """SIGKILL ``process`` once ``ready()``; False if it finished first (cleanly)."""
     deadline = time.monotonic() + 30
     while not ready():
-        assert process.poll() is None, process.communicate()
+        if process.poll() is not None:
+            assert process.returncode == 0, process.communicate()
+            return False
         assert time.monotonic() < deadline, "the fetch made no progress"
         time.sleep(0.01)
     os.kill(process.pid, signal.SIGKILL)
     process.wait(10)
+    return True
 
 
 @pytest.mark.slow
@@ -72,11 +76,12 @@ def test_kill_9_and_rerun_gives_the_uninterrupted_dataset(
     # Small pages and a slow server: the fetch takes a few seconds and writes parts on the way.
     with OpenAlexServer(*c400, latency=0.08, max_per_page=4) as server:
         first = _start(server, cache)
-        _kill_when(first, lambda: _parts(cache) >= 1)
-        killed_at = _parts(cache)
-        second = _start(server, cache)
-        _kill_when(second, lambda: _parts(cache) >= killed_at + 3)
+        assert _kill_when(first, lambda: _parts(cache) >= 1), "finished before the kill"
         assert not (cache / "ai" / "manifest.json").exists()
+        killed_at = _parts(cache)
+        second = _start(server, cache)  # killed again a little further on, if it gets there
+        if _kill_when(second, lambda: _parts(cache) >= killed_at + 2):
+            assert not (cache / "ai" / "manifest.json").exists()
         server.latency = 0.0
         third = _start(server, cache)
         out, err = third.communicate(timeout=60)
