@@ -36,7 +36,7 @@ It prints, per corpus: the corpus shape, a table of seconds and peak RSS per met
 targets (one year of 3M works under 15 s and 3 GB; faster than DuckDB; 5x faster than pandas),
 and the agreement of each yardstick with biblio (max abs difference per figure and column, with
 examples of any disagreement). All figures are also written to
-``benchmarks/out/results-<works>.json``.
+``benchmarks/out/results-n<works>-<sha>.json``.
 """
 
 from __future__ import annotations
@@ -166,13 +166,13 @@ def pin_biblio(ref: str, out: Path) -> str:
         p for p in (str(source), os.environ.get("PYTHONPATH", "")) if p
     )
     subject = subprocess.run(
-        ["git", "log", "-1", "--format=%h %s", sha],
+        ["git", "log", "-1", "--format=%h %s", sha, "--", "biblio", "fetchers"],
         cwd=root,
         capture_output=True,
         text=True,
         check=True,
     ).stdout.strip()
-    return f"commit {subject}"
+    return f"{ref} = {sha[:12]}; last change to biblio/fetchers: {subject}"
 
 
 def _biblio_command() -> list[str]:
@@ -383,6 +383,7 @@ def run_size(args: argparse.Namespace, works: int) -> dict[str, Any]:
     stats = corpus_stats(path)
     print(f"corpus {path} ready in {time.perf_counter() - started:.0f} s: {stats}")
     scopes = {"one year": (args.year, args.year), "all years": (synth.FIRST_YEAR, args.year)}
+    scopes = {k: v for k, v in scopes.items() if k.split()[0] in args.scopes}
     runs: dict[tuple[str, str], Run | None] = {}
     work_root = args.out / f"runs-n{works}"
     methods = [m for m in METHODS if m in args.methods]
@@ -432,15 +433,20 @@ def run_size(args: argparse.Namespace, works: int) -> dict[str, Any]:
     agreement: dict[str, Any] = {}
     for scope, years in scopes.items():
         tag = scope.replace(" ", "-")
+
+        def fresh(method: str, scope: str = scope) -> bool:  # run now, and it succeeded
+            run = runs.get((method, scope))
+            return run is not None and run.ok
+
         mine_dir = work_root / f"biblio-cli-{tag}-0"
-        if not (mine_dir / "output.parquet").exists():
+        if not fresh("biblio-cli"):
             mine_dir = work_root / f"biblio-api-{tag}-0"
-        if not (mine_dir / "output.parquet").exists():
+        if not (fresh("biblio-cli") or fresh("biblio-api")):
             continue
         mine = from_biblio(read_tables(mine_dir))
         for method in ("duckdb", "pandas"):
             theirs_dir = work_root / f"{method}-{tag}-0"
-            if not (theirs_dir / "output.parquet").exists():
+            if not fresh(method) or not (theirs_dir / "output.parquet").exists():
                 continue
             theirs = read_tables(theirs_dir)
             name = f"{method} vs biblio ({scope}, {works:,} works)"
@@ -461,7 +467,8 @@ def run_size(args: argparse.Namespace, works: int) -> dict[str, Any]:
         "targets": verdicts,
         "agreement": agreement,
     }
-    out = args.out / f"results-n{works}.json"
+    tag = "worktree" if args.biblio_ref == "worktree" else args.biblio_label.split()[2].rstrip(";")
+    out = args.out / f"results-n{works}-{tag}.json"
     out.write_text(json.dumps(result, indent=2, default=str))
     print(f"\nfigures written to {out}")
     return result
@@ -539,6 +546,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--methods", default=",".join(METHODS), help=f"subset of {','.join(METHODS)}"
     )
     parser.add_argument(
+        "--scopes", default="one,all", help="one (--year only), all (every year) or both"
+    )
+    parser.add_argument(
         "--skip-pandas",
         action="store_true",
         help="do not run the pandas yardstick (slow and memory-hungry at 3M)",
@@ -566,6 +576,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     args.methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    args.scopes = [s.strip() for s in args.scopes.split(",") if s.strip()]
     sizes = [int(s.replace("_", "")) for s in args.works.split(",") if s.strip()]
     args.out.mkdir(parents=True, exist_ok=True)
     args.biblio_label = pin_biblio(args.biblio_ref, args.out)
