@@ -115,3 +115,27 @@ def test_kill_9_and_rerun_gives_the_uninterrupted_dataset(
     assert not leftovers
     files = [p for p in cache.rglob("*") if p.is_file()]
     assert all(SECRET.encode() not in p.read_bytes() for p in files)
+
+
+@pytest.mark.slow
+def test_the_command_says_one_line_when_it_stops(
+    c400: tuple[list[dict[str, object]], list[dict[str, object]]], tmp_path: Path
+) -> None:
+    cache = tmp_path / "cache"
+    with OpenAlexServer(*c400, budget=6) as server:
+        spent = _start(server, cache)
+        out, err = spent.communicate(timeout=60)
+        assert spent.returncode == 0 and out == b""
+        (line,) = err.decode().splitlines()
+        assert "stopped:" in line and "works are in" in line
+        assert "daily budget is spent; rerun the same command after" in line
+
+        server.budget = None
+        server.add_fault("reject", status=401, message="API key not found", times=-1)
+        rejected = _start(server, cache)
+        out, err = rejected.communicate(timeout=60)
+        assert rejected.returncode == 1 and out == b""
+        assert err.decode().splitlines() == [
+            "biblio: error: OpenAlex refused the works request (HTTP 401): API key not found; "
+            "check the API key (--api-key or OPENALEX_API_KEY)"
+        ]
