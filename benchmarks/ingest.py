@@ -37,7 +37,7 @@ import psutil
 from isal import igzip
 
 from fetchers.normalise import Selection
-from fetchers.snapshot import ingest_snapshot, write_entity
+from fetchers.snapshot import ingest_snapshot, write_entity, write_manifest
 from fetchers.store import DatasetBuilder, WorkFilter
 
 OA = "https://openalex.org/"
@@ -380,27 +380,7 @@ def build_snapshot(
         tasks.append((root / "works" / rel, rel, pool, 10**9 + first, count, date, seed + k))
     with multiprocessing.get_context("spawn").Pool(workers) as procs:
         written = procs.map(_write_part, tasks)
-    entries: list[dict[str, Any]] = [
-        {
-            "url": f"s3://openalex/data/works/{rel}",
-            "meta": {
-                "content_length": (root / "works" / rel).stat().st_size,
-                "record_count": count,
-            },
-        }
-        for rel, count, _ in written
-    ]
-    (root / "works" / "manifest").write_text(
-        json.dumps(
-            {
-                "entries": entries,
-                "meta": {
-                    "content_length": sum(e["meta"]["content_length"] for e in entries),
-                    "record_count": works,
-                },
-            }
-        )
-    )
+    write_manifest(root, "works", {rel: count for rel, count, _ in written})
     write_entity(
         root,
         "institutions",

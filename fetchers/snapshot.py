@@ -70,6 +70,7 @@ __all__ = [
     "plan_entity",
     "prefilter_block",
     "write_entity",
+    "write_manifest",
 ]
 
 log = logging.getLogger(__name__)
@@ -710,8 +711,7 @@ def write_entity(
     1
     """
     folder = snapshot / entity
-    folder.mkdir(parents=True, exist_ok=True)
-    entries: list[dict[str, Any]] = []
+    counts: dict[str, int] = {}
     for rel, lines in parts.items():
         path = folder / rel
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -720,14 +720,28 @@ def write_entity(
             for line in lines:
                 fh.write(line.rstrip(b"\n") + b"\n")
                 count += 1
-        entries.append(
-            {
-                "url": f"s3://openalex/data/{entity}/{rel}",
-                "meta": {"content_length": path.stat().st_size, "record_count": count},
-            }
-        )
-    meta = {
-        "content_length": sum(e["meta"]["content_length"] for e in entries),
-        "record_count": sum(e["meta"]["record_count"] for e in entries),
-    }
+        counts[rel] = count
+    write_manifest(snapshot, entity, counts)
+
+
+def write_manifest(snapshot: Path, entity: str, counts: Mapping[str, int]) -> None:
+    """Write ``<snapshot>/<entity>/manifest`` for the parts ``counts`` lists with their records.
+
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> write_manifest(root, "works", {})
+    >>> json.loads((root / "works" / "manifest").read_text())
+    {'entries': [], 'meta': {'content_length': 0, 'record_count': 0}}
+    """
+    folder = snapshot / entity
+    folder.mkdir(parents=True, exist_ok=True)
+    sizes = {rel: (folder / rel).stat().st_size for rel in counts}
+    entries = [
+        {
+            "url": f"s3://openalex/data/{entity}/{rel}",
+            "meta": {"content_length": sizes[rel], "record_count": count},
+        }
+        for rel, count in counts.items()
+    ]
+    meta = {"content_length": sum(sizes.values()), "record_count": sum(counts.values())}
     (folder / _MANIFEST).write_text(json.dumps({"entries": entries, "meta": meta}, indent=1))
