@@ -33,7 +33,7 @@ from typing import Any
 
 import polars as pl
 
-from biblio.io import publish_dataset, write_manifest, write_table
+from biblio.io import atomic_path, publish_dataset, write_manifest, write_table
 from biblio.schema import AUTHORSHIPS, INSTITUTIONS, WORKS
 from fetchers.normalise import Selection, normalise_institutions, normalise_works
 
@@ -177,18 +177,13 @@ class DatasetBuilder:
                 .group_by("work_id")
                 .agg(pl.col(_PART).last())
             )
-            _sink(
-                works.join(keep, on=["work_id", _PART], how="semi").sort("work_id"),
-                out / "works.arrow",
-                WORKS,
-            )
-            _sink(
-                authorships.join(keep, on=["work_id", _PART], how="semi").sort(
-                    ["work_id", "author_index"]
-                ),
-                out / "authorships.arrow",
-                AUTHORSHIPS,
-            )
+            # Rows stay in part order (parts sorted by name), so no sort has to hold a table.
+            for table, schema, name in (
+                (works, WORKS, "works"),
+                (authorships, AUTHORSHIPS, "authorships"),
+            ):
+                kept = table.join(keep, on=["work_id", _PART], how="semi", maintain_order="left")
+                _sink(kept, out / f"{name}.arrow", schema)
         if institutions is None:
             write_table(INSTITUTIONS.empty_table(), out / "institutions.arrow", INSTITUTIONS)
         else:
@@ -228,5 +223,12 @@ def _with_part(schema: Any) -> Any:
 
 
 def _sink(frame: pl.LazyFrame, path: Path, schema: Any) -> None:
-    # Collected with the streaming engine, then written with the exact schema, atomically.
-    write_table(frame.select(schema.names).collect(engine="streaming"), path, schema)
+    """Stream ``frame`` into an Arrow IPC file with the schema's types, atomically.
+
+    The oldest compatibility level writes large_string / large_list, the schema's types, so the
+    table never has to be held in memory to be cast.
+    """
+    with atomic_path(path) as tmp:
+        frame.select(schema.names).sink_ipc(
+            tmp, compat_level=pl.CompatLevel.oldest(), engine="streaming"
+        )
