@@ -68,7 +68,7 @@ class Corpus:
 
     Attributes
     ----------
-    works : ``work, year, publication_date, cited_by_count, counts_by_year`` of every work in
+    works : ``work, year, publication_date, cited_by_count`` of every work in
         the corpus up to the last reported year (the received-citation and researcher windows
         reach back).
     authorships : ``work, year, author_index, author_id, countries, institution_ids`` of the
@@ -77,7 +77,10 @@ class Corpus:
     institutions : the dataset's institution records.
     work_country : ``work, country, num, den, frac`` for attributed works:
         ``frac(w, c) = num / den``.
-    lead_country : ``work, country``: the countries of each attributed work's lead authorship.
+    lead_country : ``work, country``: the countries of the lead authorship of each attributed
+        work of the reported years.
+    received : ``work, year, cites``: citations made in each reported year to works published
+        up to it.
     years : the years reported.
     """
 
@@ -86,6 +89,7 @@ class Corpus:
     institutions: pl.LazyFrame
     work_country: pl.LazyFrame
     lead_country: pl.LazyFrame
+    received: pl.LazyFrame
     years: list[int]
     groups: Mapping[str, Group] = field(default_factory=load_groups)
 
@@ -95,15 +99,17 @@ class Corpus:
 
     def materialise(self) -> Corpus:
         """Collect the shared frames once, so that every table reuses them."""
-        works, authorships, work_country, lead_country = pl.collect_all(
-            [self.works, self.authorships, self.work_country, self.lead_country]
+        frames = pl.collect_all(
+            [self.works, self.authorships, self.work_country, self.lead_country, self.received]
         )
+        works, authorships, work_country, lead_country, received = (f.lazy() for f in frames)
         return Corpus(
-            works.lazy(),
-            authorships.lazy(),
+            works,
+            authorships,
             self.institutions,
-            work_country.lazy(),
-            lead_country.lazy(),
+            work_country,
+            lead_country,
+            received,
             self.years,
             self.groups,
         )
@@ -200,58 +206,98 @@ def prepare(
         keyed = authorships.join(selected.select("work_id", "work"), on="work_id", how="inner")
         selected = selected.drop("work_id")
     keyed = keyed.join(selected.select("work", "year"), on="work", how="inner")
-    country_rows = (
-        keyed.select("work", "author_index", pl.col("countries").alias("country"))
-        .explode("country")
-        .drop_nulls("country")
-        .unique(["work", "author_index", "country"])
-        .with_columns(pl.len().over("work", "author_index").cast(pl.Int64).alias("k"))
-        .collect()  # shared by the weights and the lead authorship; its size sets L
+    # One row per authorship with its distinct countries (k of them): the weights, the lead and
+    # the corpus' countries all come from this frame, collected once.
+    authorship_countries = (
+        _distinct_countries(
+            keyed.select(
+                "work", "author_index", pl.col("is_corresponding").fill_null(False), "countries"
+            )
+        )
+        .with_columns(pl.col("countries").list.len().cast(pl.Int64).alias("k"))
+        .collect()
         .lazy()
     )
     first_year = (years[0] if years else 0) - max(window_years, 1) + 1
-    detail = keyed.filter(pl.col("year") >= first_year).select(
-        "work",
-        "year",
-        "author_index",
-        "author_id",
-        pl.col("countries").list.drop_nulls().list.unique(maintain_order=True).fill_null([]),
-        "institution_ids",
+    detail = _distinct_countries(
+        keyed.filter(pl.col("year") >= first_year).select(
+            "work", "year", "author_index", "author_id", "countries", "institution_ids"
+        )
     )
     return Corpus(
-        selected,
+        selected.drop("counts_by_year"),
         detail,
         institutions,
-        _work_country(country_rows),
-        _lead_country(keyed, country_rows),
+        _work_country(authorship_countries),
+        _lead_country(
+            authorship_countries.join(
+                selected.filter(pl.col("year").is_in(years)).select("work"), on="work", how="semi"
+            )
+        ),
+        _received(selected, years),
         list(years),
         groups if groups is not None else load_groups(),
     )
 
 
-def _work_country(country_rows: pl.LazyFrame) -> pl.LazyFrame:
+def _distinct_countries(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """``frame`` with each ``countries`` list free of nulls and repeats (first order kept).
+
+    Almost every authorship lists at most one country; only the longer lists go through the
+    (costly) list de-duplication.
+    """
+    countries = pl.col("countries")
+    single = frame.filter(countries.list.len().fill_null(0) <= 1).with_columns(
+        pl.when(countries.list.first().is_null())
+        .then(pl.lit([], dtype=pl.List(pl.String)))
+        .otherwise(countries)
+        .alias("countries")
+    )
+    several = frame.filter(countries.list.len() > 1).with_columns(
+        countries.list.drop_nulls().list.unique(maintain_order=True)
+    )
+    return pl.concat([single, several])
+
+
+def _received(selected: pl.LazyFrame, years: Sequence[int]) -> pl.LazyFrame:
+    """``work, year, cites``: citations made in each reported year to works published up to it
+    (the ``counts_by_year`` entry of that year; none when the work has no entry)."""
+    entry = pl.element().struct.field("year").cast(pl.Int64)
+    return (
+        selected.select(
+            "work",
+            pl.col("year").alias("published"),
+            pl.col("counts_by_year").list.eval(pl.element().filter(entry.is_in(list(years)))),
+        )
+        .explode("counts_by_year")
+        .drop_nulls("counts_by_year")
+        .unnest("counts_by_year")
+        .filter(pl.col("published") <= pl.col("year"))
+        .group_by("work", pl.col("year").cast(pl.Int64))
+        .agg(pl.col("cited_by_count").fill_null(0).sum().cast(pl.Int64).alias("cites"))
+    )
+
+
+def _work_country(authorship_countries: pl.LazyFrame) -> pl.LazyFrame:
     """frac(w, c): each authorship with a country carries 1/n_w, split over its countries.
 
-    Computed as ``num / (n_w · L)`` where authorship ``a`` adds ``L / |countries(a)|`` to
-    ``num`` for each of its countries and ``L`` is the lcm of all country counts.
+    Computed as ``num / (n_w · L)`` where authorship ``a`` adds ``L / k_a`` to ``num`` for each
+    of its ``k_a`` countries and ``L`` is the lcm of all country counts.
     """
-    per_authorship = country_rows
-    largest = per_authorship.select(pl.col("k").max()).collect().item() or 1
+    with_country = authorship_countries.filter(pl.col("k") > 0)
+    largest = with_country.select(pl.col("k").max()).collect().item() or 1
+    n_authorships = with_country.group_by("work").agg(pl.len().cast(pl.Int64).alias("n"))
+    rows = with_country.select("work", "k", pl.col("countries").alias("country")).explode("country")
     if largest > _MAX_EXACT_COUNTRIES:  # pathological records: fall back to sorted float sums
         return (
-            per_authorship.with_columns(
-                (1.0 / (pl.col("author_index").n_unique().over("work") * pl.col("k"))).alias("part")
-            )
+            rows.join(n_authorships, on="work")
             .group_by("work", "country")
-            .agg(exact_sum(pl.col("part")).alias("frac"))
+            .agg(exact_sum(1.0 / (pl.col("n") * pl.col("k"))).alias("frac"))
             .with_columns(pl.col("frac").alias("num"), pl.lit(1.0).alias("den"))
         )
     lcm = reduce(math.lcm, range(1, largest + 1), 1)
-    n_authorships = per_authorship.group_by("work").agg(
-        pl.col("author_index").n_unique().cast(pl.Int64).alias("n")
-    )
     return (
-        per_authorship.group_by("work", "country")
+        rows.group_by("work", "country")
         .agg((lcm // pl.col("k")).sum().alias("num"))
         .join(n_authorships, on="work")
         .select(
@@ -264,34 +310,31 @@ def _work_country(country_rows: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def _lead_country(authorships: pl.LazyFrame, country_rows: pl.LazyFrame) -> pl.LazyFrame:
+def _lead_country(authorship_countries: pl.LazyFrame) -> pl.LazyFrame:
     """The lead authorship: the corresponding one if exactly one is flagged and it has a
-    country, else the lowest ``author_index`` with a country.
-
-    Flags are counted over all ``authorships`` (a flagged authorship without a country still
-    makes "exactly one" false); ``country_rows`` holds the authorships with a country.
-    """
-    flagged = (
-        authorships.filter(pl.col("is_corresponding").fill_null(False))
-        .group_by("work")
-        .agg(pl.len().alias("n_flagged"), pl.col("author_index").first().alias("flagged"))
-        .filter(pl.col("n_flagged") == 1)
-    )
-    with_country = country_rows.select("work", "author_index").unique()
-    flagged_with_country = flagged.join(
-        with_country,
-        left_on=["work", "flagged"],
-        right_on=["work", "author_index"],
-        how="semi",
-    )
+    country, else the lowest ``author_index`` with a country (``work, country``)."""
+    has_country = pl.col("k") > 0
+    flagged = pl.col("is_corresponding")
     lead = (
-        with_country.group_by("work")
-        .agg(pl.col("author_index").min().alias("first"))
-        .join(flagged_with_country.select("work", "flagged"), on="work", how="left")
-        .select("work", pl.coalesce("flagged", "first").alias("author_index"))
+        authorship_countries.group_by("work")
+        .agg(
+            flagged.sum().alias("n_flagged"),
+            pl.col("author_index").filter(flagged & has_country).first().alias("flagged"),
+            pl.col("author_index").filter(has_country).min().alias("first"),
+        )
+        .filter(pl.col("first").is_not_null())
+        .select(
+            "work",
+            pl.when(pl.col("n_flagged") == 1)
+            .then(pl.coalesce("flagged", "first"))
+            .otherwise(pl.col("first"))
+            .alias("author_index"),
+        )
     )
-    return country_rows.join(lead, on=["work", "author_index"], how="inner").select(
-        "work", "country"
+    return (
+        authorship_countries.join(lead, on=["work", "author_index"], how="inner")
+        .select("work", pl.col("countries").alias("country"))
+        .explode("country")
     )
 
 

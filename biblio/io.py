@@ -38,6 +38,7 @@ from biblio.errors import InputError, SchemaError
 from biblio.schema import INPUT_TABLES
 
 __all__ = [
+    "BATCH_ROWS",
     "DEFAULT_CACHE",
     "Dataset",
     "atomic_path",
@@ -51,6 +52,9 @@ __all__ = [
 ]
 
 DEFAULT_CACHE = Path("cache")
+#: Rows per Arrow record batch: readers decode batches in parallel, so one huge batch would
+#: confine reading a table to one core.
+BATCH_ROWS = 1 << 18
 
 
 def _umask() -> int:
@@ -107,7 +111,7 @@ def write_table(frame: pl.DataFrame | pa.Table, path: Path, schema: pa.Schema) -
     table = frame.to_arrow() if isinstance(frame, pl.DataFrame) else frame
     table = table.select(schema.names).cast(schema)
     with atomic_path(path) as tmp, ipc.new_file(tmp, schema) as writer:
-        writer.write_table(table)
+        writer.write_table(table, max_chunksize=BATCH_ROWS)
 
 
 def file_sha256(path: Path) -> str:

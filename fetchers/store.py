@@ -33,7 +33,7 @@ from typing import Any
 
 import polars as pl
 
-from biblio.io import atomic_path, publish_dataset, write_manifest, write_table
+from biblio.io import BATCH_ROWS, atomic_path, publish_dataset, write_manifest, write_table
 from biblio.schema import AUTHORSHIPS, INSTITUTIONS, WORKS
 from fetchers.normalise import Selection, normalise_institutions, normalise_works
 
@@ -230,5 +230,8 @@ def _sink(frame: pl.LazyFrame, path: Path, schema: Any) -> None:
     """
     with atomic_path(path) as tmp:
         frame.select(schema.names).sink_ipc(
-            tmp, compat_level=pl.CompatLevel.oldest(), engine="streaming"
+            tmp,
+            compat_level=pl.CompatLevel.oldest(),
+            record_batch_size=BATCH_ROWS,
+            engine="streaming",
         )

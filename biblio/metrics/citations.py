@@ -47,17 +47,7 @@ def cited_works(corpus: Corpus, window: str) -> pl.LazyFrame:
             "work", "year", pl.col("cited_by_count").alias("cites")
         )
     elif window == "received":
-        rows = (
-            corpus.works.select("work", pl.col("year").alias("published"), "counts_by_year")
-            .explode("counts_by_year")
-            .unnest("counts_by_year")
-            .filter(
-                pl.col("year").cast(pl.Int64).is_in(corpus.years)
-                & (pl.col("published") <= pl.col("year"))
-            )
-            .group_by("work", pl.col("year").cast(pl.Int64))
-            .agg(pl.col("cited_by_count").fill_null(0).sum().cast(pl.Int64).alias("cites"))
-        )
+        rows = corpus.received
     else:
         raise ValueError(f"unknown citation window {window!r}")
     return rows.join(attributed, on="work", how="semi")
