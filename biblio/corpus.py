@@ -100,7 +100,8 @@ class Corpus:
     def materialise(self) -> Corpus:
         """Collect the shared frames once, so that every table reuses them."""
         frames = pl.collect_all(
-            [self.works, self.authorships, self.work_country, self.lead_country, self.received]
+            [self.works, self.authorships, self.work_country, self.lead_country, self.received],
+            engine="streaming",
         )
         works, authorships, work_country, lead_country, received = (f.lazy() for f in frames)
         return Corpus(
@@ -205,24 +206,32 @@ def prepare(
         selected = selected.with_row_index("work").with_columns(pl.col("work").cast(pl.Int64))
         keyed = authorships.join(selected.select("work_id", "work"), on="work_id", how="inner")
         selected = selected.drop("work_id")
-    keyed = keyed.join(selected.select("work", "year"), on="work", how="inner")
+    first_year = (years[0] if years else 0) - max(window_years, 1) + 1
+    # The detail (author ids, institution lists) is needed only for the reported years and the
+    # researcher window: join those works first, so the other authorships' lists never load.
+    # (An eager key set lets the streaming engine drop rows batch by batch.)
+    in_window = selected.filter(pl.col("year") >= first_year).select("work", "year").collect()
+    detail = _distinct_countries(
+        keyed.select("work", "author_index", "author_id", "countries", "institution_ids")
+        .filter(pl.col("work").is_in(in_window["work"].implode()))
+        .join(in_window.lazy(), on="work", how="inner")
+        .select("work", "year", "author_index", "author_id", "countries", "institution_ids")
+        .collect(engine="streaming")
+    )
+    keyed = keyed.select("work", "author_index", "is_corresponding", "countries").join(
+        selected.select("work"), on="work", how="semi"
+    )
     # One row per authorship with its distinct countries (k of them): the weights, the lead and
     # the corpus' countries all come from this frame, collected once.
     authorship_countries = (
         _distinct_countries(
             keyed.select(
                 "work", "author_index", pl.col("is_corresponding").fill_null(False), "countries"
-            )
+            ).collect(engine="streaming")
         )
         .with_columns(pl.col("countries").list.len().cast(pl.Int64).alias("k"))
         .collect()
         .lazy()
-    )
-    first_year = (years[0] if years else 0) - max(window_years, 1) + 1
-    detail = _distinct_countries(
-        keyed.filter(pl.col("year") >= first_year).select(
-            "work", "year", "author_index", "author_id", "countries", "institution_ids"
-        )
     )
     return Corpus(
         selected.drop("counts_by_year"),
@@ -240,21 +249,27 @@ def prepare(
     )
 
 
-def _distinct_countries(frame: pl.LazyFrame) -> pl.LazyFrame:
+def _distinct_countries(frame: pl.DataFrame) -> pl.LazyFrame:
     """``frame`` with each ``countries`` list free of nulls and repeats (first order kept).
 
     Almost every authorship lists at most one country; only the longer lists go through the
-    (costly) list de-duplication.
+    (costly) list de-duplication. ``frame`` is in memory because both branches read it.
     """
     countries = pl.col("countries")
-    single = frame.filter(countries.list.len().fill_null(0) <= 1).with_columns(
-        pl.when(countries.list.first().is_null())
-        .then(pl.lit([], dtype=pl.List(pl.String)))
-        .otherwise(countries)
-        .alias("countries")
+    single = (
+        frame.lazy()
+        .filter(countries.list.len().fill_null(0) <= 1)
+        .with_columns(
+            pl.when(countries.list.first().is_null())
+            .then(pl.lit([], dtype=pl.List(pl.String)))
+            .otherwise(countries)
+            .alias("countries")
+        )
     )
-    several = frame.filter(countries.list.len() > 1).with_columns(
-        countries.list.drop_nulls().list.unique(maintain_order=True)
+    several = (
+        frame.lazy()
+        .filter(countries.list.len() > 1)
+        .with_columns(countries.list.drop_nulls().list.unique(maintain_order=True))
     )
     return pl.concat([single, several])
 
