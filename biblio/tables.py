@@ -146,7 +146,8 @@ def corpus_tables(
         ]
     ).unique(maintain_order=True)
     network_units = [u for u in units if is_country(u) or u in countries]
-    inst_units = sorted(set(units) | set(institution_units(corpus, rollup=options.rollup)))
+    counted = institution_output(corpus, rollup=options.rollup).collect().lazy()
+    inst_units = sorted(set(units) | set(institution_units(counted)))
     coauthored = coauthorship(corpus, pairs=pairs).collect().lazy()
     lazy = {
         "output": output(corpus, units=units),
@@ -154,9 +155,9 @@ def corpus_tables(
         "flows": flows(corpus, pairs=pairs, coauthored=coauthored),
         "asymmetry": asymmetry(corpus, pairs=pairs, coauthored=coauthored),
         "institutions_above": institutions_above(
-            corpus, units=inst_units, threshold=options.threshold, rollup=options.rollup
+            corpus, units=inst_units, threshold=options.threshold, counted=counted
         ),
-        "institution_output": institution_output(corpus, rollup=options.rollup),
+        "institution_output": counted,
         "researchers": researchers(
             corpus, units=units, min_works=options.min_works, window_years=options.window_years
         ),

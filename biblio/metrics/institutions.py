@@ -103,22 +103,28 @@ def institution_output(corpus: Corpus, *, rollup: bool = True) -> pl.LazyFrame:
     )
 
 
-def institution_units(corpus: Corpus, *, rollup: bool = True) -> list[str]:
-    """Countries that occur as a counted institution's country in a reported year."""
-    found = (
-        institution_output(corpus, rollup=rollup)
-        .select(pl.col("country_code").drop_nulls().unique())
-        .collect()
-    )
+def institution_units(counted: pl.LazyFrame) -> list[str]:
+    """Countries that occur as a counted institution's country, from an
+    :func:`institution_output` frame."""
+    found = counted.select(pl.col("country_code").drop_nulls().unique()).collect()
     return sorted(found["country_code"].to_list())
 
 
 def institutions_above(
-    corpus: Corpus, *, units: Sequence[str], threshold: int = 50, rollup: bool = True
+    corpus: Corpus,
+    *,
+    units: Sequence[str],
+    threshold: int = 50,
+    rollup: bool = True,
+    counted: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
     """The ``institutions_above`` table: ``N_T(u,Y)`` (``P > T``, strictly) and the count of
-    institutions with ``P ≥ 1``, per unit, plus the unit ``unknown``."""
-    counted = institution_output(corpus, rollup=rollup)
+    institutions with ``P ≥ 1``, per unit, plus the unit ``unknown``.
+
+    ``counted`` may pass the :func:`institution_output` frame already computed.
+    """
+    if counted is None:
+        counted = institution_output(corpus, rollup=rollup)
     known = counted.filter(pl.col("country_code").is_not_null()).join(
         membership_frame([u for u in units if u != UNKNOWN], corpus.years, corpus.groups),
         left_on=["year", "country_code"],
