@@ -71,43 +71,54 @@ def assert_same_dataset(left: Path, right: Path) -> None:
     assert a["institutions"]["institution_id"].is_unique().all()
 
 
-@pytest.fixture
-def reference(
-    c400: tuple[list[dict[str, Any]], list[dict[str, Any]]], tmp_path: Path
-) -> Callable[[WorkFilter], Path]:
-    """Build the dataset a fetch should give, straight from the c400 records (no HTTP).
+def reference_dataset(
+    final: Path,
+    works: list[dict[str, Any]],
+    institutions: list[dict[str, Any]],
+    filters: WorkFilter,
+) -> Path:
+    """Build the dataset a fetch or an ingest should give, straight from records (no HTTP).
 
     Works pass the same filters; institutions are those the kept authorships name plus every
     ancestor in their lineages that has a record.
     """
+    builder = DatasetBuilder(final, filters=replace(filters, apply_selection=True))
+    data = "\n".join(json.dumps(w) for w in works).encode()
+    builder.add_works(read_works(data, selection=filters.selection), part="all")
+    by_id = {short_id(i["id"]): i for i in institutions}
+    authorships = builder.authorships_so_far()
+    assert authorships is not None
+    todo = set(
+        authorships.select(pl.col("institution_ids").explode())
+        .drop_nulls()
+        .collect()
+        .to_series()
+        .to_list()
+    )
+    seen: set[str] = set()
+    while todo:
+        seen |= todo
+        found = [by_id[i] for i in todo if i in by_id]
+        todo = {short_id(a) for r in found for a in r.get("lineage") or []} - seen
+    kept = [by_id[i] for i in sorted(seen) if i in by_id]
+    if kept:
+        builder.add_institutions(
+            read_institutions("\n".join(json.dumps(r) for r in kept).encode()), part="inst"
+        )
+    builder.finish({"source": "reference"})
+    return final
+
+
+@pytest.fixture
+def reference(
+    c400: tuple[list[dict[str, Any]], list[dict[str, Any]]], tmp_path: Path
+) -> Callable[[WorkFilter], Path]:
+    """:func:`reference_dataset` of the c400 records, for the given filters."""
     works, institutions = c400
 
     def build(filters: WorkFilter) -> Path:
         final = tmp_path / "reference" / f"ref-{abs(hash(filters))}"
-        builder = DatasetBuilder(final, filters=replace(filters, apply_selection=True))
-        data = "\n".join(json.dumps(w) for w in works).encode()
-        builder.add_works(read_works(data, selection=filters.selection), part="all")
-        by_id = {short_id(i["id"]): i for i in institutions}
-        authorships = builder.authorships_so_far()
-        assert authorships is not None
-        todo = set(
-            authorships.select(pl.col("institution_ids").explode())
-            .drop_nulls()
-            .collect()
-            .to_series()
-            .to_list()
-        )
-        seen: set[str] = set()
-        while todo:
-            seen |= todo
-            found = [by_id[i] for i in todo if i in by_id]
-            todo = {short_id(a) for r in found for a in r.get("lineage") or []} - seen
-        kept = [by_id[i] for i in sorted(seen) if i in by_id]
-        builder.add_institutions(
-            read_institutions("\n".join(json.dumps(r) for r in kept).encode()), part="inst"
-        )
-        builder.finish({"source": "reference"})
-        return final
+        return reference_dataset(final, works, institutions, filters)
 
     return build
 

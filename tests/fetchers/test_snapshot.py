@@ -27,10 +27,10 @@ from polars.testing import assert_frame_equal
 from biblio.cli import main
 from biblio.errors import InputError
 from fetchers import snapshot as snap
-from fetchers.normalise import Selection, normalise_works, read_institutions, read_works, short_id
+from fetchers.normalise import Selection, normalise_works, read_works, short_id
 from fetchers.snapshot import ingest_snapshot, plan_entity, prefilter_block, write_entity
-from fetchers.store import DatasetBuilder, WorkFilter, staging_folder
-from tests.fetchers.conftest import SAMPLES, assert_same_dataset
+from fetchers.store import WorkFilter, staging_folder
+from tests.fetchers.conftest import SAMPLES, assert_same_dataset, reference_dataset
 
 Records = list[dict[str, Any]]
 GO = SAMPLES / "max-planck-innovation-competition__go-openalex" / "sample" / "openalex"
@@ -100,33 +100,6 @@ def _split_snapshot(root: Path, works: Records, institutions: Records) -> dict[s
     return {"works": surviving, "institutions": [renamed, *institutions[1:]]}
 
 
-def _reference(final: Path, works: Records, institutions: Records, filters: WorkFilter) -> Path:
-    """The dataset the DatasetBuilder gives for these records directly (the fetch path)."""
-    builder = DatasetBuilder(final, filters=filters)
-    builder.add_works(
-        read_works(b"\n".join(_line(w) for w in works), selection=filters.selection), part="all"
-    )
-    by_id = {short_id(i["id"]): i for i in institutions}
-    named = builder.authorships_so_far()
-    assert named is not None
-    todo = set(
-        named.select(pl.col("institution_ids").explode())
-        .drop_nulls()
-        .collect()
-        .to_series()
-        .to_list()
-    )
-    seen: set[str] = set()
-    while todo:
-        seen |= todo
-        todo = {short_id(a) for i in todo if i in by_id for a in by_id[i]["lineage"]} - seen
-    kept = [by_id[i] for i in sorted(seen) if i in by_id]
-    if kept:
-        builder.add_institutions(read_institutions(b"\n".join(_line(r) for r in kept)), part="inst")
-    builder.finish({"source": "reference"})
-    return final
-
-
 @pytest.fixture
 def split(tmp_path: Path, c400: tuple[Records, Records]) -> tuple[Path, dict[str, Any]]:
     expected = _split_snapshot(tmp_path / "snapshot", *c400)
@@ -146,7 +119,9 @@ def test_snapshot_gives_the_builder_dataset(
 ) -> None:
     root, expected = split
     manifest = ingest_snapshot(root, tmp_path / "cache" / "ai", filters=FILTERS, workers=workers)
-    want = _reference(tmp_path / "ref" / "ai", expected["works"], expected["institutions"], FILTERS)
+    want = reference_dataset(
+        tmp_path / "ref" / "ai", expected["works"], expected["institutions"], FILTERS
+    )
     assert_same_dataset(tmp_path / "cache" / "ai", want)
     works = pl.read_ipc(tmp_path / "cache" / "ai" / "works.arrow")
     titles = dict(zip(works["work_id"], works["title"], strict=True))
