@@ -71,6 +71,14 @@ def assert_same_dataset(left: Path, right: Path) -> None:
     assert a["institutions"]["institution_id"].is_unique().all()
 
 
+def fetch_argv(server_url: str, cache: Path, *extra: str) -> list[str]:
+    """The ``biblio fetch`` arguments of the c400 years from a local server into ``cache/ai``."""
+    return [
+        "fetch", "--name", "ai", "--cache", str(cache), "--years", "2015-2024",
+        "--base-url", server_url, "--rate", "100", *extra,
+    ]  # fmt: skip
+
+
 def reference_dataset(
     final: Path,
     works: list[dict[str, Any]],

@@ -16,6 +16,7 @@ from fetchers.api import fetch_dataset
 from fetchers.http import RetryPolicy
 from fetchers.normalise import Selection
 from fetchers.store import WorkFilter, staging_folder
+from tests.fetchers.conftest import fetch_argv
 from tests.openalex_server import OpenAlexServer
 
 YEARS = (2015, 2024)
@@ -43,22 +44,7 @@ def test_cli_fetch_equals_a_direct_build(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     cache = tmp_path / "cache"
-    status = main(
-        [
-            "fetch",
-            "--name",
-            "ai",
-            "--cache",
-            str(cache),
-            "--years",
-            "2015-2024",
-            "--base-url",
-            server.url,
-            "--rate",
-            "100",
-            "--no-progress",
-        ]
-    )
+    status = main(fetch_argv(server.url, cache, "--no-progress"))
     assert status == 0
     assert capsys.readouterr().out.strip() == f"243 works in {cache / 'ai'}"
     same_dataset(cache / "ai", reference(DEFAULT))

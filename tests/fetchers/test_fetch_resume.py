@@ -14,6 +14,7 @@ import pytest
 
 from biblio.cli import main
 from fetchers.store import WorkFilter, staging_folder
+from tests.fetchers.conftest import fetch_argv
 from tests.openalex_server import OpenAlexServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,20 +27,7 @@ def _start(server: OpenAlexServer, cache: Path) -> subprocess.Popen[bytes]:
         sys.executable,
         "-m",
         "biblio.cli",
-        "fetch",
-        "--name",
-        "ai",
-        "--cache",
-        str(cache),
-        "--years",
-        "2015-2024",
-        "--base-url",
-        server.url,
-        "--rate",
-        "100",
-        "--workers",
-        "3",
-        "--no-progress",
+        *fetch_argv(server.url, cache, "--workers", "3", "--no-progress"),
     ]
     return subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
@@ -89,25 +77,7 @@ def test_kill_9_and_rerun_gives_the_uninterrupted_dataset(
         assert out.decode().strip() == f"243 works in {cache / 'ai'}"
         # The same fetch, never interrupted.
         whole = tmp_path / "whole"
-        assert (
-            main(
-                [
-                    "fetch",
-                    "--name",
-                    "ai",
-                    "--cache",
-                    str(whole),
-                    "--years",
-                    "2015-2024",
-                    "--base-url",
-                    server.url,
-                    "--rate",
-                    "100",
-                    "--no-progress",
-                ]
-            )
-            == 0
-        )
+        assert main(fetch_argv(server.url, whole, "--no-progress")) == 0
     same_dataset(cache / "ai", whole / "ai")
     same_dataset(cache / "ai", reference(WorkFilter(years=(2015, 2024))))
     assert not staging_folder(cache / "ai").exists()

@@ -12,6 +12,7 @@ from biblio.errors import FetchError
 from fetchers.api import fetch_dataset
 from fetchers.http import RetryPolicy
 from fetchers.store import WorkFilter
+from tests.fetchers.conftest import fetch_argv
 from tests.openalex_server import OpenAlexServer
 
 SECRET = "SECRETKEY123"
@@ -26,20 +27,7 @@ def test_the_api_key_appears_nowhere(
 ) -> None:
     caplog.set_level(logging.DEBUG)  # urllib3 logs every URL at DEBUG
     cache = tmp_path / "cache"
-    fetch = [
-        "-v",
-        "fetch",
-        "--name",
-        "ai",
-        "--cache",
-        str(cache),
-        "--years",
-        "2015-2024",
-        "--base-url",
-        server.url,
-        "--rate",
-        "100",
-    ]
+    fetch = ["-v", *fetch_argv(server.url, cache)]
     errors: list[str] = []
 
     # A bad key, after some progress was saved: exit 1, one line quoting the server.
