@@ -97,6 +97,10 @@ class Corpus:
         """``W_Y`` for every reported year: ``work, year, cited_by_count``."""
         return self.works.filter(pl.col("year").is_in(self.years))
 
+    def attributed(self) -> pl.LazyFrame:
+        """``work``: the attributed works (at least one authorship with a country)."""
+        return self.work_country.select("work").unique()
+
     def materialise(self) -> Corpus:
         """Collect the shared frames once, so that every table reuses them."""
         frames = pl.collect_all(

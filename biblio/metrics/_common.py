@@ -42,10 +42,9 @@ def ratio(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
 
 def attributed_per_year(corpus: Corpus) -> pl.LazyFrame:
     """``N_Y``: attributed works per reported year (``year, attributed``)."""
-    attributed = corpus.work_country.select("work").unique()
     return (
         corpus.works_in_years()
-        .join(attributed, on="work", how="semi")
+        .join(corpus.attributed(), on="work", how="semi")
         .group_by("year")
         .agg(pl.len().cast(pl.Int64).alias("attributed"))
     )

@@ -40,8 +40,7 @@ CITATION_COLUMNS = [
 
 
 def cited_works(corpus: Corpus, window: str) -> pl.LazyFrame:
-    """``work_id, year, cites`` of attributed works for each reported year, in ``window``."""
-    attributed = corpus.work_country.select("work").unique()
+    """``work, year, cites`` of attributed works for each reported year, in ``window``."""
     if window == "published":
         rows = corpus.works_in_years().select(
             "work", "year", pl.col("cited_by_count").alias("cites")
@@ -50,7 +49,7 @@ def cited_works(corpus: Corpus, window: str) -> pl.LazyFrame:
         rows = corpus.received
     else:
         raise ValueError(f"unknown citation window {window!r}")
-    return rows.join(attributed, on="work", how="semi")
+    return rows.join(corpus.attributed(), on="work", how="semi")
 
 
 def _window(corpus: Corpus, units: Sequence[str], window: str) -> pl.LazyFrame:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import polars as pl
 
 from biblio.corpus import Corpus
+from biblio.metrics._common import attributed_per_year
 
 __all__ = ["COVERAGE_COLUMNS", "coverage"]
 
@@ -36,13 +37,7 @@ def coverage(corpus: Corpus) -> pl.LazyFrame:
     years = pl.LazyFrame({"year": corpus.years}, schema={"year": pl.Int64})
     works = corpus.works_in_years()
     authorships = corpus.authorships.filter(pl.col("year").is_in(corpus.years))
-    attributed = corpus.work_country.select("work").unique()
     per_work = works.group_by("year").agg(pl.len().cast(pl.Int64).alias("works"))
-    per_attributed = (
-        works.join(attributed, on="work", how="semi")
-        .group_by("year")
-        .agg(pl.len().cast(pl.Int64).alias("attributed"))
-    )
     per_authorship = authorships.group_by("year").agg(
         pl.len().cast(pl.Int64).alias("authorships"),
         (pl.col("countries").list.len() > 0).sum().cast(pl.Int64).alias("authorships_with_country"),
@@ -62,7 +57,7 @@ def coverage(corpus: Corpus) -> pl.LazyFrame:
         )
     )
     table = years
-    for part in (per_work, per_attributed, per_authorship, missing):
+    for part in (per_work, attributed_per_year(corpus), per_authorship, missing):
         table = table.join(part, on="year", how="left")
     return (
         table.with_columns(pl.exclude("year").fill_null(0))

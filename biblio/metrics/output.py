@@ -28,7 +28,7 @@ OUTPUT_COLUMNS = ["unit", "year", "works_full", "works_frac", "share_full", "sha
 
 
 def unit_works(corpus: Corpus, units: Sequence[str]) -> pl.LazyFrame:
-    """``work_id, year, unit, frac``: each work of ``W_Y`` under every unit it belongs to."""
+    """``work, year, unit, frac``: each work of ``W_Y`` under every unit it belongs to."""
     rows = corpus.works_in_years().select("work", "year")
     return work_units(rows, corpus.work_country, units, corpus, fractional=True)
 
