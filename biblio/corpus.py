@@ -101,6 +101,12 @@ class Corpus:
         """``work``: the attributed works (at least one authorship with a country)."""
         return self.work_country.select("work").unique()
 
+    def countries(self) -> list[str]:
+        """Every country with an attributed work in the corpus (up to the last reported year),
+        sorted; :func:`corpus_countries` gives the same for a whole dataset."""
+        found = self.work_country.select(pl.col("country").unique()).collect()
+        return sorted(found["country"].to_list())
+
     def materialise(self) -> Corpus:
         """Collect the shared frames once, so that every table reuses them."""
         frames = pl.collect_all(

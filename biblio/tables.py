@@ -115,11 +115,6 @@ def default_units(corpus_countries: Sequence[str]) -> list[str]:
     return sorted(set(corpus_countries) | set(DEFAULT_GROUPS))
 
 
-def _corpus_countries(corpus: Corpus) -> list[str]:
-    found = corpus.work_country.select(pl.col("country").unique()).collect()
-    return sorted(found["country"].to_list())
-
-
 def corpus_tables(
     corpus: Corpus, options: MetricOptions, *, corpus_countries: Sequence[str] | None = None
 ) -> dict[str, pl.DataFrame]:
@@ -127,9 +122,7 @@ def corpus_tables(
     from biblio.network import network_tables
 
     _check_options(options)
-    countries = (
-        list(corpus_countries) if corpus_countries is not None else _corpus_countries(corpus)
-    )
+    countries = list(corpus_countries) if corpus_countries is not None else corpus.countries()
     if options.units:
         units = list(dict.fromkeys(options.units))
         for unit in units:
@@ -204,7 +197,7 @@ def compute_tables(dataset: Dataset, options: MetricOptions) -> dict[str, pl.Dat
     ).materialise()
     # Default units come from the whole corpus, also the years after the last reported one.
     countries = (
-        _corpus_countries(corpus)
+        corpus.countries()
         if years[-1] == present[-1]
         else corpus_countries(selected, dataset.authorships)
     )
