@@ -190,8 +190,8 @@ def works(n: int, pool: list[dict[str, Any]], seed: int = 7) -> list[dict[str, A
 
 # -- the two clients, each run in a child process ---------------------------------------------
 def child_ours(url: str, rate: float, workers: int) -> dict[str, Any]:
+    from biblio.dataset.selection import WorkFilter
     from fetchers.api import fetch_dataset
-    from fetchers.store import WorkFilter
 
     folder = Path(tempfile.mkdtemp(prefix="bench-fetch-"))
     try:
@@ -202,7 +202,7 @@ def child_ours(url: str, rate: float, workers: int) -> dict[str, Any]:
             base_url=url,
             rate=rate,
             workers=workers,
-            progress=False,
+            progress=None,
         )
         seconds = time.perf_counter() - start
     finally:
@@ -221,7 +221,7 @@ def child_sequential(url: str, limit: int) -> dict[str, Any]:
     import requests
 
     session = requests.Session()
-    from fetchers.normalise import SELECT_FIELDS
+    from biblio.dataset.normalise import SELECT_FIELDS
 
     params = {
         "filter": "primary_topic.subfield.id:1702,publication_year:2015-2024",
@@ -277,8 +277,8 @@ def bench(n: int, args: argparse.Namespace) -> dict[str, Any]:
     t = time.perf_counter()
     records = works(n, pool)
     with OpenAlexServer(records, pool, latency=args.latency) as server:
+        from biblio.dataset.normalise import SELECT_FIELDS
         from fetchers.api import INSTITUTION_FIELDS
-        from fetchers.normalise import SELECT_FIELDS
 
         server.prepare("works", SELECT_FIELDS)
         server.prepare("institutions", INSTITUTION_FIELDS)

@@ -36,9 +36,9 @@ from typing import Any
 import psutil
 from isal import igzip
 
-from fetchers.normalise import Selection
+from biblio.dataset.builder import DatasetBuilder
+from biblio.dataset.selection import Selection, WorkFilter
 from fetchers.snapshot import ingest_snapshot, write_entity, write_manifest
-from fetchers.store import DatasetBuilder, WorkFilter
 
 OA = "https://openalex.org/"
 WORDS = [
@@ -496,7 +496,7 @@ def main() -> None:
             filters=filters,
             workers=args.workers,
             refresh=True,
-            progress=False,
+            progress=None,
         )
         elapsed = time.perf_counter() - start
     cpu = _cpu_seconds() - cpu0

@@ -480,16 +480,16 @@ def check_contract(folder: Path) -> bool:
 
     from yardsticks import duckdb_sql, pandas_script
 
-    from biblio.io import write_manifest, write_table
-    from biblio.schema import AUTHORSHIPS, INSTITUTIONS, WORKS
-    from fetchers.normalise import (
+    from biblio.dataset.normalise import (
         Selection,
         normalise_institutions,
         normalise_works,
         read_institutions,
         read_works,
     )
-    from fetchers.store import WorkFilter
+    from biblio.dataset.selection import WorkFilter
+    from biblio.io import write_manifest, write_table
+    from biblio.schema import AUTHORSHIPS, INSTITUTIONS, WORKS
 
     ok = True
     for name, years in (("micro", None), ("c400", (2015, 2024))):

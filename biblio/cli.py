@@ -10,10 +10,12 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from biblio.errors import BiblioError, UsageError
+from biblio.errors import BiblioError, BudgetExhausted, UsageError
+from biblio.io import ensure_dataset
+from biblio.terminal import ProgressDisplay
 
 __all__ = ["main"]
 
@@ -126,9 +128,15 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _dataset_builders(dataset: str) -> dict[str, Callable[[Path], object]]:
+    """The datasets a report or metrics command may build on first use: the offline demo."""
+    from fetchers.demo import DEMO_NAME, build_demo
+
+    return {DEMO_NAME: build_demo} if dataset == DEMO_NAME else {}
+
+
 def _run(args: argparse.Namespace) -> None:
-    from fetchers.normalise import Selection
-    from fetchers.store import WorkFilter
+    from biblio.dataset.selection import Selection, WorkFilter
 
     cache: Path = args.cache
     if args.command in ("fetch", "ingest"):
@@ -139,6 +147,7 @@ def _run(args: argparse.Namespace) -> None:
             apply_selection=args.command == "ingest",
         )
         final = cache / args.name
+        display = ProgressDisplay(sys.stderr, enabled=not args.no_progress)
         if args.command == "fetch":
             from fetchers.api import fetch_dataset
 
@@ -154,7 +163,7 @@ def _run(args: argparse.Namespace) -> None:
                 refresh=args.refresh,
                 rate=args.rate,
                 workers=args.workers,
-                progress=not args.no_progress,
+                progress=display,
             )
         else:
             from fetchers.snapshot import ingest_snapshot
@@ -165,15 +174,13 @@ def _run(args: argparse.Namespace) -> None:
                 filters=filters,
                 workers=args.workers,
                 refresh=args.refresh,
-                progress=not args.no_progress,
+                progress=display,
             )
-        if manifest is not None:
-            print(f"{manifest['records']['works']} works in {final}")
+        display.close()
+        print(f"{manifest['records']['works']} works in {final}")
         return
 
-    from biblio.demo import ensure_dataset
-
-    dataset_path = ensure_dataset(args.dataset, cache)
+    dataset_path = ensure_dataset(args.dataset, cache, builders=_dataset_builders(args.dataset))
     if args.command == "metrics":
         from biblio.tables import MetricOptions, run_metrics
 
@@ -219,6 +226,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         _run(args)
+    except BudgetExhausted as exc:
+        print(f"biblio: {exc}", file=sys.stderr)
+        return exc.exit_code
     except BiblioError as exc:
         print(f"biblio: error: {exc}", file=sys.stderr)
         return exc.exit_code

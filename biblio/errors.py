@@ -8,6 +8,7 @@
     │   └── SchemaError         a table whose columns or types differ from biblio.schema
     └── FetchError              the server keeps failing or refuses the request (exit 1)
         ├── BudgetExhausted     the daily API budget is spent; progress is kept, rerun later
+        │                       (exit 75, EX_TEMPFAIL: stopped for now, nothing is wrong)
         └── RequestRejected     400/401/403: a bad filter or a bad key; never retried
 
 Every message says what is wrong and what to do next.
@@ -16,8 +17,8 @@ Examples
 --------
 >>> issubclass(SchemaError, InputError) and issubclass(BudgetExhausted, FetchError)
 True
->>> UsageError("unknown unit 'XX'").exit_code
-2
+>>> UsageError("unknown unit 'XX'").exit_code, BudgetExhausted("spent").exit_code
+(2, 75)
 """
 
 from __future__ import annotations
@@ -63,6 +64,8 @@ class FetchError(BiblioError):
 
 class BudgetExhausted(FetchError):
     """OpenAlex answered 429 because the daily budget is spent; rerun after the reset."""
+
+    exit_code = 75
 
 
 class RequestRejected(FetchError):

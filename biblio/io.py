@@ -24,7 +24,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,6 +43,7 @@ __all__ = [
     "Dataset",
     "atomic_path",
     "atomic_write",
+    "ensure_dataset",
     "file_sha256",
     "open_dataset",
     "publish_dataset",
@@ -250,3 +251,35 @@ def open_dataset(dataset: str | Path, cache: Path = DEFAULT_CACHE) -> Dataset:
     for name in INPUT_TABLES:
         _scan(path, name)  # validates every file's schema now, not mid-computation
     return dataset_obj
+
+
+def ensure_dataset(
+    dataset: str | Path,
+    cache: Path = DEFAULT_CACHE,
+    *,
+    builders: Mapping[str, Callable[[Path], object]] | None = None,
+) -> Path:
+    """The folder of ``dataset`` (a folder, or a name under ``cache``), built first if need be.
+
+    ``builders`` maps dataset names to a function that builds that dataset into a folder: the
+    CLI passes the offline demo generator of :mod:`fetchers.demo` for ``demo``. A name with no
+    builder must exist already.
+
+    Raises :class:`~biblio.errors.InputError` naming the dataset when it does not exist.
+
+    >>> import tempfile
+    >>> ensure_dataset("nothing-here", Path(tempfile.mkdtemp()))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    biblio.errors.InputError: dataset 'nothing-here' not found at ...
+    >>> cache = Path(tempfile.mkdtemp())
+    >>> ensure_dataset("made", cache, builders={"made": lambda p: p.mkdir()})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    biblio.errors.InputError: ...
+    """
+    path = resolve_dataset(dataset, cache)
+    build = (builders or {}).get(str(dataset))
+    if build is not None and not path.exists():
+        build(path)
+    return open_dataset(dataset, cache).path

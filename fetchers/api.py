@@ -12,7 +12,7 @@ How a fetch runs:
 2. **Works.** A pool of ``workers`` threads pages through the partitions with cursors
    (``cursor=*``, then ``meta.next_cursor``), every request under one shared rate limit. Each
    partition buffers at most ``pages_per_part`` pages, writes them as one part through
-   :class:`fetchers.store.DatasetBuilder`, then atomically saves its resume state (the next
+   :class:`biblio.dataset.builder.DatasetBuilder`, then atomically saves its resume state (the next
    cursor and part number). Memory stays bounded by a buffer per worker.
 3. **Institutions.** Every institution named in the authorships, then every ancestor in their
    ``lineage`` until none is new, fetched 100 ids a call with the ``openalex_id:I1|I2|…`` filter.
@@ -22,11 +22,11 @@ How a fetch runs:
 A rerun after a crash (``kill -9`` included) reloads the plan, skips finished partitions and
 restarts the others from their saved cursor; a part is rewritten under the same name, so the
 result equals an uninterrupted fetch. An exhausted daily budget stops the fetch cleanly: progress
-is kept, one warning says how many works are in and when to rerun, and ``None`` is returned.
+is kept and :class:`~biblio.errors.BudgetExhausted` says how many works are in and when to rerun.
 
 Examples
 --------
->>> from fetchers.store import WorkFilter
+>>> from biblio.dataset.selection import WorkFilter
 >>> base = works_query(WorkFilter(years=(2015, 2024), types=("article",)), "http://127.0.0.1:1")
 >>> base.params["filter"]
 'primary_topic.subfield.id:1702,publication_year:2015-2024,type:article'
@@ -40,7 +40,6 @@ import hashlib
 import json
 import logging
 import math
-import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
@@ -51,14 +50,15 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from tqdm import tqdm
 
+from biblio.dataset.builder import DatasetBuilder
+from biblio.dataset.normalise import SELECT_FIELDS, read_institutions, read_works
+from biblio.dataset.selection import WorkFilter
 from biblio.errors import BudgetExhausted, FetchError, UsageError
 from biblio.io import MANIFEST, atomic_write
+from biblio.progress import ProgressCallback, Tracker
 from fetchers.http import OpenAlexClient, RetryPolicy, scrub
-from fetchers.normalise import SELECT_FIELDS, read_institutions, read_works
 from fetchers.query import Query
-from fetchers.store import DatasetBuilder, WorkFilter
 
 __all__ = [
     "INSTITUTION_FIELDS",
@@ -128,40 +128,6 @@ class _Stopped(Exception):
     """Another partition failed; this one stops between two pages."""
 
 
-class _Progress:
-    """The live bar (works fetched of ``meta.count``, works/s, API calls, ETA) on stderr."""
-
-    def __init__(self, client: OpenAlexClient, enabled: bool) -> None:
-        self._client = client
-        self._lock = threading.Lock()
-        self._bar: tqdm[Any] | None = None
-        self._enabled = enabled
-
-    def start(self, desc: str, total: int, initial: int = 0, unit: str = "works") -> None:
-        self.close()
-        self._bar = tqdm(
-            total=total,
-            initial=initial,
-            desc=desc,
-            unit=f" {unit}",
-            file=sys.stderr,
-            disable=not self._enabled,
-            dynamic_ncols=True,
-            smoothing=0.1,
-        )
-
-    def update(self, n: int) -> None:
-        with self._lock:
-            if self._bar is not None:
-                self._bar.set_postfix_str(f"{self._client.calls} API calls", refresh=False)
-                self._bar.update(n)
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
-
-
 class _FetchState:
     """Resume state in the staging folder: the plan, one small JSON per partition, call count."""
 
@@ -227,7 +193,7 @@ class _Fetch:
         per_page: int,
         pages_per_part: int,
         split_above: int,
-        progress: bool,
+        progress: ProgressCallback | None,
     ) -> None:
         self.builder = builder
         self.client = client
@@ -238,7 +204,7 @@ class _Fetch:
         self.split_above = max(1, split_above)
         self.state = _FetchState(builder.staging / _STATE)
         self.stop = threading.Event()
-        self.bar = _Progress(client, progress)
+        self.progress = Tracker(progress)
 
     # -- running jobs on the pool, stopping every one when one fails ------------------------
     def _run_all(self, pool: ThreadPoolExecutor, jobs: Sequence[Callable[[], Any]]) -> list[Any]:
@@ -310,10 +276,9 @@ class _Fetch:
         todo = [p for p in partitions if not states[p.key]["done"]]
         total = sum(p.count for p in partitions)
         initial = sum(min(int(states[p.key]["fetched"]), p.count) for p in partitions)
-        self.bar.start("works", total, initial)
+        self.progress.start("works", total=total, done=initial)
         todo.sort(key=lambda p: -p.count)  # the largest first: a shorter tail
         self._run_all(pool, [partial(self._partition, p, states[p.key]) for p in todo])
-        self.bar.close()
         # Date ranges cover a year only if every work has a date in it: say so if some do not.
         planned: dict[str, int] = {}
         served: dict[str, int] = {}
@@ -343,7 +308,7 @@ class _Fetch:
                 raise _Stopped
             page = self.client.get(query.cursor(cursor))
             fetched += page.size
-            self.bar.update(page.size)
+            self.progress.advance(page.size, note=f"{self.client.calls} API calls")
             if page.size:
                 buffer.append(page.results)
             # The end: a null cursor, or a short page once meta.count works are in (saves the
@@ -385,9 +350,8 @@ class _Fetch:
             batches = [
                 ordered[i : i + _IDS_PER_CALL] for i in range(0, len(ordered), _IDS_PER_CALL)
             ]
-            self.bar.start("institutions", len(ordered), unit="ids")
+            self.progress.start("institutions", total=len(ordered), unit="ids")
             self._run_all(pool, [partial(self._institutions, b) for b in batches])
-            self.bar.close()
             fetched = self.builder.institutions_so_far()
             lineage = (
                 set() if fetched is None else set(_ids(fetched.select(pl.col("lineage").explode())))
@@ -410,7 +374,7 @@ class _Fetch:
             if pages:  # none of these ids is known to OpenAlex: nothing to write
                 self.builder.add_institutions(read_institutions(b"\n".join(pages)), part=part)
             self.state.save_calls(self.client.calls)
-        self.bar.update(len(ids))
+        self.progress.advance(len(ids), note=f"{self.client.calls} API calls")
 
     def _pages(self, query: Query) -> Iterator[bytes]:
         cursor: str | None = "*"
@@ -452,12 +416,12 @@ def fetch_dataset(
     refresh: bool = False,
     rate: float = 10.0,
     workers: int = 8,
-    progress: bool = True,
+    progress: ProgressCallback | None = None,
     retry: RetryPolicy | None = None,
     per_page: int = 100,
     pages_per_part: int = 20,
     split_above: int = 10_000,
-) -> dict[str, Any] | None:
+) -> dict[str, Any]:
     """Fetch the works ``filters`` select, with their institutions, into the dataset ``final``.
 
     Parameters
@@ -475,7 +439,7 @@ def fetch_dataset(
     rate, workers
         Requests per second over all threads; partitions fetched at once.
     progress
-        Show a progress bar on stderr.
+        Called with a :class:`biblio.progress.Progress` as pages and institutions come in.
     retry
         Retry and backoff settings (tests make them short).
     per_page, pages_per_part, split_above
@@ -484,8 +448,13 @@ def fetch_dataset(
 
     Returns
     -------
-    dict or None
-        The manifest, or ``None`` when the daily budget ran out (progress is kept).
+    dict
+        The manifest.
+
+    Raises
+    ------
+    BudgetExhausted
+        The daily budget ran out: progress is kept, rerun the same fetch after the reset.
 
     Examples
     --------
@@ -550,13 +519,11 @@ def fetch_dataset(
         return builder.finish(fields)
     except BudgetExhausted as exc:
         run.state.save_calls(client.calls)
-        log.warning(
-            "stopped: %s works are in %s; %s", f"{_works_so_far(builder):,}", builder.staging, exc
-        )
-        return None
+        raise BudgetExhausted(
+            f"stopped for now: {_works_so_far(builder):,} works are in {builder.staging}; {exc}"
+        ) from exc
     except FetchError:
         run.state.save_calls(client.calls)
         raise
     finally:
-        run.bar.close()
         client.close()

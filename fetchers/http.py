@@ -151,7 +151,7 @@ class Page:
     """One decoded list page.
 
     ``results`` holds the page's records as JSON Lines, exactly the bytes the server sent for
-    each record (ready for :func:`fetchers.normalise.read_works`); ``size`` is their number.
+    each record (ready for :func:`biblio.dataset.normalise.read_works`); ``size`` is their number.
     """
 
     count: int

@@ -11,11 +11,12 @@ What happens, in order:
    them. Nothing is read before the whole plan checks out.
 2. Parts are read in worker processes, whole parts per task, largest first: ISA-L gunzip as a
    stream, cut on newline boundaries into blocks of :data:`BLOCK_BYTES`, each block parsed by the
-   one shared normaliser (:func:`fetchers.normalise.read_works`, the API fetcher's code) and
-   filtered; the kept rows are written as part files by a :class:`fetchers.store.DatasetBuilder`
-   opened on the dataset's staging folder. Records are counted as they stream by and checked
-   against the manifest. A worker holds one block and the kept rows of at most
-   :data:`FLUSH_ROWS` works, whatever the size of the snapshot.
+   one shared normaliser (:func:`biblio.dataset.normalise.read_works`, the API fetcher's code)
+   and filtered; the kept rows are written as part files by a
+   :class:`biblio.dataset.builder.DatasetBuilder` opened on the dataset's staging folder.
+   Records are counted as they stream by and checked against the manifest. A worker holds one
+   block and the kept rows of at most :data:`FLUSH_ROWS` works, whatever the size of the
+   snapshot.
 3. A part is done when its marker file is written, after its last rows. A rerun skips done
    parts (resume at part granularity) and redoes the others from their start.
 4. The builder keeps the newest version of each work (``updated_date``, then the later
@@ -25,7 +26,7 @@ What happens, in order:
 Examples
 --------
 >>> import tempfile
->>> from fetchers.store import WorkFilter
+>>> from biblio.dataset.selection import WorkFilter
 >>> root = Path(tempfile.mkdtemp())
 >>> work = (b'{"id": "https://openalex.org/W1", "publication_year": 2024, "updated_date": '
 ...         b'"2025-01-01", "primary_topic": {"subfield": '
@@ -56,10 +57,12 @@ import polars as pl
 import pyarrow as pa
 from isal import igzip, isal_zlib
 
+from biblio.dataset.builder import DatasetBuilder, staging_folder
+from biblio.dataset.normalise import read_institutions, read_works
+from biblio.dataset.selection import WorkFilter
 from biblio.errors import FetchError, InputError
 from biblio.io import atomic_write
-from fetchers.normalise import read_institutions, read_works
-from fetchers.store import DatasetBuilder, WorkFilter, staging_folder
+from biblio.progress import ProgressCallback, Tracker
 
 __all__ = [
     "BLOCK_BYTES",
@@ -565,7 +568,7 @@ def ingest_snapshot(
     filters: WorkFilter,
     workers: int = 1,
     refresh: bool = False,
-    progress: bool = False,
+    progress: ProgressCallback | None = None,
 ) -> dict[str, Any]:
     """Build the dataset ``final`` from the OpenAlex snapshot folder ``snapshot``.
 
@@ -583,7 +586,7 @@ def ingest_snapshot(
     refresh
         Rebuild even if ``final`` exists, and discard what an interrupted run left.
     progress
-        Show a progress bar over the compressed bytes on stderr.
+        Called with a :class:`biblio.progress.Progress` over the compressed bytes read.
 
     Returns
     -------
@@ -671,22 +674,13 @@ def _run_with_progress(
     todo: list[_Task],
     identities: Mapping[str, dict[str, Any]],
     workers: int,
-    progress: bool,
+    progress: ProgressCallback | None,
 ) -> None:
-    from tqdm import tqdm
-
     total = sum(i["size"] for i in identities.values())
     left = sum(t.identity["size"] for t in todo)
-    with tqdm(
-        total=total,
-        initial=total - left,
-        unit="B",
-        unit_scale=True,
-        desc="ingest",
-        disable=not progress,
-        leave=False,
-    ) as bar:
-        _run_tasks(todo, workers, lambda task: bar.update(task.identity["size"]))
+    tracker = Tracker(progress)
+    tracker.start("ingest", total=total, done=total - left, unit="bytes")
+    _run_tasks(todo, workers, lambda task: tracker.advance(task.identity["size"]))
 
 
 # --- writing snapshot folders (tests, benchmarks, subsets) ----------------------------------

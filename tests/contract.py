@@ -10,10 +10,11 @@ from pathlib import Path
 
 import polars as pl
 
+from biblio.dataset.builder import DatasetBuilder
+from biblio.dataset.normalise import read_institutions, read_works
+from biblio.dataset.selection import WorkFilter
 from biblio.io import open_dataset
 from biblio.tables import MetricOptions, compute_tables
-from fetchers.normalise import read_institutions, read_works
-from fetchers.store import DatasetBuilder, WorkFilter
 from tests.shared import CONTRACT_EXAMPLES
 
 EXAMPLES = CONTRACT_EXAMPLES

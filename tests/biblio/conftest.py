@@ -52,9 +52,9 @@ def shared_build(
 @pytest.fixture(scope="session")
 def demo_cache(shared_build: Callable[[str, Callable[[Path], None]], Path]) -> Path:
     """A cache folder holding the ``demo`` dataset, built once per test run."""
-    from biblio.demo import ensure_dataset
+    from fetchers.demo import ensure_demo
 
     def build(cache: Path) -> None:
-        ensure_dataset("demo", cache)
+        ensure_demo(cache)
 
     return shared_build("demo-cache", build)

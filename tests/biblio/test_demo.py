@@ -10,8 +10,8 @@ import polars as pl
 import pytest
 
 from biblio.cli import main
-from biblio.demo import DEMO_YEARS, generate
 from biblio.io import open_dataset
+from fetchers.demo import DEMO_YEARS, generate
 
 
 def test_generate_is_seeded_and_in_openalex_shape() -> None:
@@ -98,7 +98,7 @@ def test_demo_shape(demo: dict[str, pl.DataFrame]) -> None:
 
 
 def test_country_totals_follow_real_openalex_counts(demo: dict[str, pl.DataFrame]) -> None:
-    text = resources.files("biblio").joinpath("data/demo/ai_publication_counts.csv").read_text()
+    text = resources.files("fetchers").joinpath("data/demo/ai_publication_counts.csv").read_text()
     real = {
         r["country_code"]: int(r["count"])
         for r in csv.DictReader(text.splitlines())

@@ -135,8 +135,9 @@ def test_published_figures_are_set_beside_ours_never_judged(demo_report: Path) -
 
 def _tiny_dataset(root: Path) -> Path:
     """A dataset whose institution names and titles carry HTML."""
-    from fetchers.normalise import read_institutions, read_works
-    from fetchers.store import DatasetBuilder, WorkFilter
+    from biblio.dataset.builder import DatasetBuilder
+    from biblio.dataset.normalise import read_institutions, read_works
+    from biblio.dataset.selection import WorkFilter
 
     oa = "https://openalex.org/"
     institutions = {
@@ -245,7 +246,7 @@ def test_year_outside_the_dataset_is_a_usage_error(
 
 def test_import_biblio_stays_light() -> None:
     code = (
-        "import sys, biblio, biblio.report, biblio.bundle, biblio.demo; "
+        "import sys, biblio, biblio.report, biblio.bundle, fetchers.demo; "
         "print(sorted(m for m in ('seaborn', 'matplotlib', 'igraph') if m in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

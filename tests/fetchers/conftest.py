@@ -15,10 +15,11 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from biblio.dataset.builder import DatasetBuilder
+from biblio.dataset.normalise import read_institutions, read_works, short_id
+from biblio.dataset.selection import WorkFilter
 from biblio.io import open_dataset
 from fetchers.http import RetryPolicy
-from fetchers.normalise import read_institutions, read_works, short_id
-from fetchers.store import DatasetBuilder, WorkFilter
 from tests.openalex_server import OpenAlexServer
 from tests.shared import CONTRACT_EXAMPLES, OPENALEX_SAMPLES
 

@@ -11,11 +11,12 @@ import polars as pl
 import pytest
 
 from biblio.cli import main
-from biblio.errors import FetchError, RequestRejected, UsageError
+from biblio.dataset.builder import staging_folder
+from biblio.dataset.selection import Selection, WorkFilter
+from biblio.errors import BudgetExhausted, FetchError, RequestRejected, UsageError
+from biblio.progress import Progress
 from fetchers.api import fetch_dataset
 from fetchers.http import RetryPolicy
-from fetchers.normalise import Selection
-from fetchers.store import WorkFilter, staging_folder
 from tests.fetchers.conftest import fetch_argv
 from tests.openalex_server import OpenAlexServer
 
@@ -29,7 +30,7 @@ def _fetch(server: OpenAlexServer, final: Path, filters: WorkFilter = DEFAULT, *
     settings: dict[str, object] = {
         "rate": 100.0,
         "workers": 4,
-        "progress": False,
+        "progress": None,
         "retry": RetryPolicy(attempts=3, backoff=0.01, max_backoff=0.05, read_timeout=2.0),
     }
     settings.update(options)
@@ -143,16 +144,16 @@ def test_budget_spent_stops_cleanly_and_a_rerun_finishes(
     tmp_path: Path,
     reference: Reference,
     same_dataset: Same,
-    caplog: pytest.LogCaptureFixture,
 ) -> None:
     final = tmp_path / "x"
     server.budget = 30
-    with caplog.at_level(logging.WARNING, logger="fetchers.api"):
-        assert _fetch(server, final, per_page=5, pages_per_part=1) is None
-    (line,) = [r.getMessage() for r in caplog.records if r.name == "fetchers.api"]
+    with pytest.raises(BudgetExhausted) as stopped:
+        _fetch(server, final, per_page=5, pages_per_part=1)
+    line = str(stopped.value)
     assert "works are in" in line and "budget is spent; rerun the same command after" in line
-    assert "\n" not in line
-    in_so_far = int(line.split("stopped: ")[1].split(" works")[0].replace(",", ""))
+    assert "\n" not in line and stopped.value.exit_code == 75
+    assert not final.exists()
+    in_so_far = int(line.split("stopped for now: ")[1].split(" works")[0].replace(",", ""))
     assert 0 < in_so_far < 243
     server.budget = None
     server.reset()
@@ -213,12 +214,25 @@ def test_institutions_and_every_ancestor_are_fetched_in_batches(
     same_dataset(final, ref)
 
 
-def test_progress_bar_on_stderr(
+def test_progress_is_reported_through_the_callback(server: OpenAlexServer, tmp_path: Path) -> None:
+    seen: list[Progress] = []
+    _fetch(server, tmp_path / "x", progress=seen.append)
+    works = [p for p in seen if p.phase == "works"]
+    assert works[0].done == 0 and works[-1].done == works[-1].total == 243
+    assert [p.done for p in works] == sorted(p.done for p in works)
+    assert "API calls" in works[-1].note
+    institutions = [p for p in seen if p.phase == "institutions"]
+    assert institutions and institutions[-1].done == institutions[-1].total
+
+
+def test_cli_progress_in_a_log_is_plain_lines(
     server: OpenAlexServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert _fetch(server, tmp_path / "x", progress=True) is not None
+    argv = ["--cache", str(tmp_path), "fetch", "--name", "x", "--years", "2015-2024"]
+    assert main([*argv, "--base-url", server.url, "--rate", "100", "--workers", "2"]) == 0
     err = capsys.readouterr().err
-    assert "243/243" in err and "works/s" in err and "API calls" in err
+    assert "\r" not in err  # stderr is not a terminal: no bar redraws
+    assert any(line.startswith("works: 243 of 243 works (100%)") for line in err.splitlines())
 
 
 def test_works_dated_outside_their_year_are_reported_when_a_year_is_split(

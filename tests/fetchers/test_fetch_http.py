@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from biblio.dataset.normalise import SELECT_FIELDS, normalise_works, read_works
 from biblio.errors import BudgetExhausted, FetchError, RequestRejected, UsageError
 from fetchers.http import OpenAlexClient, RateLimiter, RetryPolicy
-from fetchers.normalise import SELECT_FIELDS, normalise_works, read_works
 from fetchers.query import Query
 from tests.openalex_server import OpenAlexServer
 

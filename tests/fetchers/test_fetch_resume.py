@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from biblio.cli import main
-from fetchers.store import WorkFilter, staging_folder
+from biblio.dataset.builder import staging_folder
+from biblio.dataset.selection import WorkFilter
 from tests.fetchers.conftest import fetch_argv
 from tests.openalex_server import OpenAlexServer
 
@@ -95,9 +96,9 @@ def test_the_command_says_one_line_when_it_stops(
     with OpenAlexServer(*c400, budget=6) as server:
         spent = _start(server, cache)
         out, err = spent.communicate(timeout=60)
-        assert spent.returncode == 0 and out == b""
+        assert spent.returncode == 75 and out == b""
         (line,) = err.decode().splitlines()
-        assert "stopped:" in line and "works are in" in line
+        assert line.startswith("biblio: stopped for now:") and "works are in" in line
         assert "daily budget is spent; rerun the same command after" in line
 
         server.budget = None

@@ -17,9 +17,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-from fetchers.api import fetch_dataset
-from fetchers.http import OpenAlexClient
-from fetchers.normalise import (
+from biblio.dataset.normalise import (
     SELECT_FIELDS,
     Selection,
     normalise_institutions,
@@ -27,8 +25,10 @@ from fetchers.normalise import (
     read_institutions,
     read_works,
 )
+from biblio.dataset.selection import WorkFilter
+from fetchers.api import fetch_dataset
+from fetchers.http import OpenAlexClient
 from fetchers.query import Query
-from fetchers.store import WorkFilter
 from tests.fetchers.conftest import SAMPLES
 from tests.openalex_server import OpenAlexServer
 
@@ -165,6 +165,6 @@ def test_a_concept_selection_over_real_records(
             base_url=server.url,
             rate=100,
             workers=2,
-            progress=False,
+            progress=None,
         )
     assert manifest is not None and manifest["records"]["works"] == len(wanted) > 10

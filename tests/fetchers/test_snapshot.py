@@ -25,11 +25,12 @@ from isal import igzip
 from polars.testing import assert_frame_equal
 
 from biblio.cli import main
+from biblio.dataset.builder import staging_folder
+from biblio.dataset.normalise import normalise_works, read_works, short_id
+from biblio.dataset.selection import Selection, WorkFilter
 from biblio.errors import InputError
 from fetchers import snapshot as snap
-from fetchers.normalise import Selection, normalise_works, read_works, short_id
 from fetchers.snapshot import ingest_snapshot, plan_entity, prefilter_block, write_entity
-from fetchers.store import WorkFilter, staging_folder
 from tests.fetchers.conftest import SAMPLES, assert_same_dataset, reference_dataset
 
 Records = list[dict[str, Any]]

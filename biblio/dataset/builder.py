@@ -10,7 +10,7 @@ adding and by polars' streaming engine while finishing.
 Examples
 --------
 >>> import tempfile
->>> from fetchers.normalise import read_works
+>>> from biblio.dataset.normalise import read_works
 >>> cache = Path(tempfile.mkdtemp())
 >>> builder = DatasetBuilder(cache / "demo", filters=WorkFilter(apply_selection=False))
 >>> line = (b'{"id": "https://openalex.org/W1", "publication_year": 2024, '
@@ -27,52 +27,19 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from biblio.dataset.normalise import normalise_institutions, normalise_works
+from biblio.dataset.selection import WorkFilter
 from biblio.io import BATCH_ROWS, atomic_path, publish_dataset, write_manifest, write_table
 from biblio.schema import AUTHORSHIPS, INSTITUTIONS, WORKS
-from fetchers.normalise import Selection, normalise_institutions, normalise_works
 
-__all__ = ["DatasetBuilder", "WorkFilter", "staging_folder"]
+__all__ = ["DatasetBuilder", "staging_folder"]
 
 _PART = "_part"
-
-
-@dataclass(frozen=True)
-class WorkFilter:
-    """Which raw work records enter a dataset: the selection, publication years and types.
-
-    >>> WorkFilter(years=(2015, 2024)).describe()["years"]
-    [2015, 2024]
-    """
-
-    selection: Selection = field(default_factory=Selection)
-    years: tuple[int, int] | None = None
-    types: tuple[str, ...] = ()
-    apply_selection: bool = True  # False where the server already applied it (the API)
-
-    def expr(self) -> pl.Expr:
-        """A polars predicate over raw records (see :func:`fetchers.normalise.read_works`)."""
-        keep = pl.lit(True)
-        if self.apply_selection:
-            keep = keep & self.selection.expr().fill_null(False)
-        if self.years is not None:
-            keep = keep & pl.col("publication_year").is_between(*self.years).fill_null(False)
-        if self.types:
-            keep = keep & pl.col("type").is_in(list(self.types)).fill_null(False)
-        return keep
-
-    def describe(self) -> dict[str, Any]:
-        """The filter as written into the manifest."""
-        return {
-            "selection": str(self.selection),
-            "years": list(self.years) if self.years else None,
-            "types": list(self.types),
-        }
 
 
 def staging_folder(final: Path) -> Path:

@@ -39,9 +39,12 @@ from typing import Any
 
 import polars as pl
 
-from biblio.io import open_dataset, resolve_dataset
+from biblio.dataset.builder import DatasetBuilder
+from biblio.dataset.normalise import read_institutions, read_works
+from biblio.dataset.selection import WorkFilter
+from biblio.io import ensure_dataset
 
-__all__ = ["DEMO_NAME", "DEMO_SEED", "DEMO_YEARS", "ensure_dataset", "generate"]
+__all__ = ["DEMO_NAME", "DEMO_SEED", "DEMO_YEARS", "build_demo", "ensure_demo", "generate"]
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +132,7 @@ class _Institution:
 
 
 def _data(name: str) -> bytes:
-    return resources.files("biblio").joinpath(f"data/demo/{name}").read_bytes()
+    return resources.files("fetchers").joinpath(f"data/demo/{name}").read_bytes()
 
 
 def country_targets(years: tuple[int, int] = DEMO_YEARS) -> dict[int, dict[str, float]]:
@@ -457,9 +460,6 @@ def _jsonl(records: list[dict[str, Any]]) -> bytes:
 
 def build_demo(final: Path, *, seed: int = DEMO_SEED, total_works: int = TOTAL_WORKS) -> Path:
     """Build the demo dataset into the folder ``final`` (replacing one that is there)."""
-    from fetchers.normalise import read_institutions, read_works
-    from fetchers.store import DatasetBuilder, WorkFilter
-
     works, institutions = generate(seed=seed, total_works=total_works)
     real_works = gzip.decompress(_data("real_works.jsonl.gz"))
     real_institutions = gzip.decompress(_data("real_institutions.jsonl.gz"))
@@ -482,7 +482,7 @@ def build_demo(final: Path, *, seed: int = DEMO_SEED, total_works: int = TOTAL_W
             "source": _SOURCE.format(seed=seed),
             "synthetic": True,
             "seed": seed,
-            "generator": "biblio.demo.generate",
+            "generator": "fetchers.demo.generate",
             "calibration": (
                 "works per year and per-country full counts follow real OpenAlex AI work counts "
                 "(concepts.id:C154945302 grouped by country, 2010–2020), grown log-linearly from "
@@ -501,18 +501,10 @@ def build_demo(final: Path, *, seed: int = DEMO_SEED, total_works: int = TOTAL_W
     return final
 
 
-def ensure_dataset(dataset: str, cache: Path) -> Path:
-    """The folder of ``dataset`` (a folder, or a name under ``cache``); build ``demo`` if needed.
-
-    Raises :class:`~biblio.errors.InputError` naming the dataset when it does not exist.
+def ensure_demo(cache: Path) -> Path:
+    """The ``demo`` dataset's folder under ``cache``, built first if it is not there.
 
     >>> import tempfile
-    >>> ensure_dataset("nothing-here", Path(tempfile.mkdtemp()))  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    biblio.errors.InputError: dataset 'nothing-here' not found at ...
+    >>> folder = ensure_demo(Path(tempfile.mkdtemp()))  # doctest: +SKIP
     """
-    path = resolve_dataset(dataset, cache)
-    if dataset == DEMO_NAME and not path.exists():
-        build_demo(path)
-    return open_dataset(dataset, cache).path
+    return ensure_dataset(DEMO_NAME, cache, builders={DEMO_NAME: build_demo})

@@ -19,18 +19,16 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import polars as pl
 import pyarrow as pa
 import pyarrow.json as pj
 
-from biblio.errors import InputError, UsageError
+from biblio.dataset.selection import Selection, short_id_expr
+from biblio.errors import InputError
 from biblio.schema import AUTHORSHIPS, INSTITUTIONS, WORKS
 
 __all__ = [
     "SELECT_FIELDS",
-    "Selection",
     "normalise_institutions",
     "normalise_works",
     "read_institutions",
@@ -100,69 +98,6 @@ _RAW_INSTITUTION = pa.schema(
 _BLOCK = 1 << 24  # 16 MiB blocks: large enough for any record, small enough to use both cores
 
 
-_API_FIELD = {
-    "subfield": "primary_topic.subfield.id",
-    "topic-subfield": "topics.subfield.id",
-    "concept": "concepts.id",
-}
-
-
-@dataclass(frozen=True)
-class Selection:
-    """Which works are "AI works": the selection written into a dataset's manifest.
-
-    ``kind`` is ``subfield`` (primary topic's subfield, the default), ``topic-subfield`` (any of
-    the work's topics) or ``concept`` (legacy concept id).
-
-    >>> Selection.parse("subfield:1702").api_filter
-    'primary_topic.subfield.id:1702'
-    >>> Selection.parse("concept:C154945302").api_filter
-    'concepts.id:C154945302'
-    >>> str(Selection.parse("topic-subfield:1702"))
-    'topic-subfield:1702'
-    """
-
-    kind: str = "subfield"
-    value: str = "1702"
-
-    @classmethod
-    def parse(cls, text: str) -> Selection:
-        kind, sep, value = text.partition(":")
-        if not sep or kind not in _API_FIELD or not value.strip():
-            raise UsageError(
-                f"--selection {text!r}: use subfield:1702, topic-subfield:1702 or "
-                "concept:C154945302"
-            )
-        return cls(kind, value.strip())
-
-    def __str__(self) -> str:
-        return f"{self.kind}:{self.value}"
-
-    @property
-    def api_filter(self) -> str:
-        """The OpenAlex ``filter`` clause for this selection."""
-        return f"{_API_FIELD[self.kind]}:{self.value}"
-
-    @property
-    def raw_fields(self) -> tuple[str, ...]:
-        """Raw record fields, beyond ``SELECT_FIELDS``, that :meth:`expr` reads."""
-        return {"subfield": (), "topic-subfield": ("topics",), "concept": ("concepts",)}[self.kind]
-
-    def expr(self) -> pl.Expr:
-        """A polars predicate over raw records (as :func:`read_works` returns them)."""
-        if self.kind == "subfield":
-            return _short(pl.col("primary_topic").struct.field("subfield").struct.field("id")).eq(
-                self.value
-            )
-        if self.kind == "topic-subfield":
-            ids = pl.col("topics").list.eval(
-                _short(pl.element().struct.field("subfield").struct.field("id"))
-            )
-            return ids.list.contains(self.value).fill_null(False)
-        ids = pl.col("concepts").list.eval(_short(pl.element().struct.field("id")))
-        return ids.list.contains(self.value).fill_null(False)
-
-
 def short_id(url: str | None) -> str | None:
     """The last path segment of an OpenAlex id URL.
 
@@ -172,10 +107,6 @@ def short_id(url: str | None) -> str | None:
     False
     """
     return None if url is None else url.rsplit("/", 1)[-1]
-
-
-def _short(expr: pl.Expr) -> pl.Expr:
-    return expr.str.split("/").list.last()
 
 
 def _read(data: bytes, schema: pa.Schema, source: str) -> pl.DataFrame:
@@ -228,7 +159,7 @@ def normalise_works(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """
     topic = pl.col("primary_topic")
     works = raw.select(
-        _short(pl.col("id")).alias("work_id"),
+        short_id_expr(pl.col("id")).alias("work_id"),
         "doi",
         "title",
         "publication_year",
@@ -236,16 +167,16 @@ def normalise_works(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         "type",
         "cited_by_count",
         "counts_by_year",
-        _short(topic.struct.field("id")).alias("primary_topic_id"),
-        _short(topic.struct.field("subfield").struct.field("id")).alias("subfield_id"),
-        _short(topic.struct.field("field").struct.field("id")).alias("field_id"),
+        short_id_expr(topic.struct.field("id")).alias("primary_topic_id"),
+        short_id_expr(topic.struct.field("subfield").struct.field("id")).alias("subfield_id"),
+        short_id_expr(topic.struct.field("field").struct.field("id")).alias("field_id"),
         "is_retracted",
         "is_paratext",
         _timestamp(pl.col("updated_date")).alias("updated_date"),
     )
     authorships = (
         raw.select(
-            _short(pl.col("id")).alias("work_id"),
+            short_id_expr(pl.col("id")).alias("work_id"),
             pl.col("authorships").fill_null([]),
         )
         .with_columns(pl.int_ranges(pl.col("authorships").list.len()).alias("author_index"))
@@ -256,10 +187,10 @@ def normalise_works(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
             "work_id",
             "author_index",
             "author_position",
-            _short(pl.col("author").struct.field("id")).alias("author_id"),
+            short_id_expr(pl.col("author").struct.field("id")).alias("author_id"),
             "is_corresponding",
             pl.col("institutions")
-            .list.eval(_short(pl.element().struct.field("id")))
+            .list.eval(short_id_expr(pl.element().struct.field("id")))
             .list.drop_nulls()
             .alias("institution_ids"),
             pl.col("countries").list.drop_nulls(),
@@ -271,12 +202,12 @@ def normalise_works(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
 def normalise_institutions(raw: pl.DataFrame) -> pl.DataFrame:
     """Turn raw institution records into the ``institutions`` table of the schema."""
     frame = raw.select(
-        _short(pl.col("id")).alias("institution_id"),
+        short_id_expr(pl.col("id")).alias("institution_id"),
         "ror",
         "display_name",
         "country_code",
         "type",
-        pl.col("lineage").list.eval(_short(pl.element())),
+        pl.col("lineage").list.eval(short_id_expr(pl.element())),
     ).filter(pl.col("institution_id").is_not_null())
     return _conform(frame, INSTITUTIONS)
 

@@ -1,0 +1,6 @@
+"""Datasets: what they hold (:mod:`.selection`), how raw OpenAlex records become their tables
+(:mod:`.normalise`) and how they are built and published (:mod:`.builder`).
+
+Sources of records (the API, snapshot files, the demo generator) live in :mod:`fetchers` and hand
+raw records to :class:`~biblio.dataset.builder.DatasetBuilder`; nothing here imports them.
+"""
