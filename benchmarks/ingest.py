@@ -485,7 +485,7 @@ def main() -> None:
             finish_cpu[0] = _cpu_seconds() - cpu_start
 
     DatasetBuilder.finish = timed_finish  # type: ignore[method-assign]
-    filters = WorkFilter(selection=Selection.parse(args.selection))
+    filters = WorkFilter(selections=(Selection.parse(args.selection),))
     load = os.getloadavg()[0]
     cpu0 = _cpu_seconds()
     with _PeakRSS() as rss:

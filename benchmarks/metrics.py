@@ -495,7 +495,7 @@ def check_contract(folder: Path) -> bool:
     for name, years in (("micro", None), ("c400", (2015, 2024))):
         source = folder / name
         raw = read_works((source / "works.jsonl").read_bytes())
-        raw = raw.filter(WorkFilter(selection=Selection(), years=years).expr())
+        raw = raw.filter(WorkFilter(selections=(Selection(),), years=years).expr())
         works, authorships = normalise_works(raw)
         institutions = normalise_institutions(
             read_institutions((source / "institutions.jsonl").read_bytes())

@@ -77,8 +77,10 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--years", type=_years, default=None, help="e.g. 2015-2024")
         p.add_argument(
             "--selection",
-            default="subfield:1702",
-            help="subfield:1702 | topic-subfield:1702 | concept:C154945302",
+            action="append",
+            default=None,
+            help="definition of AI work: subfield:1702 (default) | topic-subfield:1702 | "
+            "concept:C154945302; repeat it to hold several in one dataset",
         )
         p.add_argument("--types", type=_units, default=None, help="work types, e.g. article")
         p.add_argument("--refresh", action="store_true", help="rebuild a finished dataset")
@@ -141,7 +143,7 @@ def _run(args: argparse.Namespace) -> None:
     cache: Path = args.cache
     if args.command in ("fetch", "ingest"):
         filters = WorkFilter(
-            selection=Selection.parse(args.selection),
+            selections=tuple(Selection.parse(s) for s in args.selection or ["subfield:1702"]),
             years=args.years,
             types=tuple(args.types or ()),
             apply_selection=args.command == "ingest",

@@ -50,6 +50,7 @@ WORKS = pa.schema(
         ("is_retracted", pa.bool_()),
         ("is_paratext", pa.bool_()),
         ("updated_date", pa.timestamp("us")),
+        ("selections", pa.large_list(_str)),  # the dataset's definitions of AI work it meets
     ]
 )
 

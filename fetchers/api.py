@@ -468,6 +468,8 @@ def fetch_dataset(
     """
     if workers < 1:
         raise UsageError(f"--workers {workers}: use at least 1")
+    if len(filters.selections) > 1:
+        raise UsageError("fetch takes one --selection for now; ingest takes several")
     if not 0 < rate <= 100:
         raise UsageError(f"--rate {rate}: must be above 0 and at most 100")
     manifest_path = final / MANIFEST

@@ -207,9 +207,14 @@ def _one_line(exc: BaseException) -> str:
 
 def _needle(filters: WorkFilter) -> tuple[bytes, tuple[bytes, ...]] | None:
     """The bytes every line that can match the selection holds, and the escapes that may hide
-    them (see :func:`prefilter_block`); ``None`` where the pre-filter does not apply."""
+    them (see :func:`prefilter_block`); ``None`` where the pre-filter does not apply (the server
+    selected already, or several selections: one needle cannot stand for them)."""
     value = filters.selection.value
-    if not filters.apply_selection or not re.fullmatch(r"[A-Za-z0-9_.-]+", value):
+    if (
+        not filters.apply_selection
+        or len(filters.selections) > 1
+        or not re.fullmatch(r"[A-Za-z0-9_.-]+", value)
+    ):
         return None
     escapes = {f"\\u{ord(c):04x}".encode() for c in value}
     escapes |= {f"\\u{ord(c):04X}".encode() for c in value}
@@ -435,7 +440,7 @@ def _ingest_part(task: _Task) -> dict[str, Any]:
             if not text:  # the pre-filter found no line that can match
                 raw = pl.DataFrame()
             elif works:  # pyarrow reads any buffer: a view of the read block is not copied
-                raw = read_works(cast(bytes, text), selection=filters.selection, source=source)
+                raw = read_works(cast(bytes, text), selections=filters.selections, source=source)
             else:
                 raw = read_institutions(cast(bytes, text), source=source)
         except InputError as exc:

@@ -74,7 +74,9 @@ class DatasetBuilder:
         The authorships part is written before the works part, so a works part on disk always
         has its authorships beside it.
         """
-        works, authorships = normalise_works(raw.filter(self.filters.expr()))
+        works, authorships = normalise_works(
+            raw.filter(self.filters.expr()).with_columns(self.filters.tags())
+        )
         tag = pl.lit(part).alias(_PART)
         write_table(
             authorships.with_columns(tag),

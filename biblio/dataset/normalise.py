@@ -19,6 +19,8 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import polars as pl
 import pyarrow as pa
 import pyarrow.json as pj
@@ -126,14 +128,14 @@ def _read(data: bytes, schema: pa.Schema, source: str) -> pl.DataFrame:
 
 
 def read_works(
-    data: bytes, *, selection: Selection | None = None, source: str = "works"
+    data: bytes, *, selections: Sequence[Selection] = (), source: str = "works"
 ) -> pl.DataFrame:
     """Parse JSON Lines of work records into a raw frame with the fields biblio needs.
 
-    ``selection`` adds the raw fields its predicate reads; ``source`` names the input in errors.
+    ``selections`` add the raw fields their predicates read; ``source`` names the input in errors.
     """
     fields = dict(_RAW_WORK_FIELDS)
-    for name in selection.raw_fields if selection else ():
+    for name in (f for s in selections for f in s.raw_fields):
         fields[name] = _RAW_SELECTION_FIELDS[name]
     return _read(data, pa.schema(list(fields.items())), source)
 
@@ -155,9 +157,12 @@ def normalise_works(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Turn raw work records into the ``works`` and ``authorships`` tables of the schema.
 
     Ids lose their ``https://openalex.org/`` prefix; ``author_index`` is the authorship's
-    0-based position in the record; lists are kept as OpenAlex gives them.
+    0-based position in the record; lists are kept as OpenAlex gives them. ``selections`` is
+    taken from the raw frame when the dataset builder tagged it
+    (:meth:`~biblio.dataset.selection.WorkFilter.tags`), else null.
     """
     topic = pl.col("primary_topic")
+    tags = pl.col("selections") if "selections" in raw.columns else pl.lit(None)
     works = raw.select(
         short_id_expr(pl.col("id")).alias("work_id"),
         "doi",
@@ -173,6 +178,7 @@ def normalise_works(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         "is_retracted",
         "is_paratext",
         _timestamp(pl.col("updated_date")).alias("updated_date"),
+        tags.cast(pl.List(pl.String)).alias("selections"),
     )
     authorships = (
         raw.select(

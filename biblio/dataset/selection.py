@@ -6,13 +6,14 @@ Both are written into a dataset's manifest and are part of its identity.
 
 Examples
 --------
->>> WorkFilter(selection=Selection.parse("concept:C154945302"), years=(2020, 2024)).describe()
-{'selection': 'concept:C154945302', 'years': [2020, 2024], 'types': []}
+>>> legacy = WorkFilter(selections=(Selection.parse("concept:C154945302"),), years=(2020, 2024))
+>>> legacy.describe()["selections"], legacy.describe()["years"], legacy.selection.api_filter
+(['concept:C154945302'], [2020, 2024], 'concepts.id:C154945302')
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
@@ -94,34 +95,77 @@ class Selection:
         return ids.list.contains(self.value).fill_null(False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class WorkFilter:
-    """Which raw work records enter a dataset: the selection, publication years and types.
+    """Which raw work records enter a dataset: the selections, publication years and types.
 
-    >>> WorkFilter(years=(2015, 2024)).describe()["years"]
-    [2015, 2024]
+    A dataset may hold several definitions of "AI work" at once: it keeps the works that meet
+    any of ``selections`` and records, per work, which ones it meets (:meth:`tags`). The first
+    selection is the dataset's default definition.
+
+    >>> two = WorkFilter(selections=(Selection(), Selection.parse("concept:C154945302")))
+    >>> two.describe()["selections"], str(two.selection)
+    (['subfield:1702', 'concept:C154945302'], 'subfield:1702')
+    >>> raw = pl.DataFrame({"primary_topic": [{"subfield": {"id": "x/1702"}}, None],
+    ...                     "concepts": [[], [{"id": "x/C154945302"}]]})
+    >>> raw.select(two.tags())["selections"].to_list()
+    [['subfield:1702'], ['concept:C154945302']]
     """
 
-    selection: Selection = field(default_factory=Selection)
+    selections: tuple[Selection, ...] = (Selection(),)
     years: tuple[int, int] | None = None
     types: tuple[str, ...] = ()
     apply_selection: bool = True  # False where the server already applied it (the API)
+
+    def __post_init__(self) -> None:
+        if not self.selections:
+            raise UsageError("give at least one --selection, e.g. subfield:1702")
+        names = [str(s) for s in self.selections]
+        if len(set(names)) < len(names):
+            raise UsageError(f"--selection given twice: {', '.join(names)}")
+
+    @property
+    def selection(self) -> Selection:
+        """The first selection: the dataset's default definition of "AI work"."""
+        return self.selections[0]
+
+    @property
+    def raw_fields(self) -> tuple[str, ...]:
+        """Raw record fields, beyond the schema's, that the selections' predicates read."""
+        return tuple(dict.fromkeys(f for s in self.selections for f in s.raw_fields))
 
     def expr(self) -> pl.Expr:
         """A polars predicate over raw records (see :func:`biblio.dataset.normalise.read_works`)."""
         keep = pl.lit(True)
         if self.apply_selection:
-            keep = keep & self.selection.expr().fill_null(False)
+            keep = keep & pl.any_horizontal(s.expr().fill_null(False) for s in self.selections)
         if self.years is not None:
             keep = keep & pl.col("publication_year").is_between(*self.years).fill_null(False)
         if self.types:
             keep = keep & pl.col("type").is_in(list(self.types)).fill_null(False)
         return keep
 
+    def tags(self) -> pl.Expr:
+        """The column ``selections``: which of the selections each raw record meets.
+
+        Where the server applied the only selection (the API), every record meets it.
+        """
+        if len(self.selections) == 1 and not self.apply_selection:
+            tags = pl.lit([str(self.selection)], dtype=pl.List(pl.String))
+        else:
+            tags = pl.concat_list(
+                [
+                    pl.when(s.expr().fill_null(False)).then(pl.lit(str(s))).otherwise(None)
+                    for s in self.selections
+                ]
+            ).list.drop_nulls()
+        return tags.alias("selections")
+
     def describe(self) -> dict[str, Any]:
-        """The filter as written into the manifest."""
+        """The filter as written into the manifest (``selection`` is the default one)."""
         return {
             "selection": str(self.selection),
+            "selections": [str(s) for s in self.selections],
             "years": list(self.years) if self.years else None,
             "types": list(self.types),
         }

@@ -93,7 +93,7 @@ def reference_dataset(
     """
     builder = DatasetBuilder(final, filters=replace(filters, apply_selection=True))
     data = "\n".join(json.dumps(w) for w in works).encode()
-    builder.add_works(read_works(data, selection=filters.selection), part="all")
+    builder.add_works(read_works(data, selections=filters.selections), part="all")
     by_id = {short_id(i["id"]): i for i in institutions}
     authorships = builder.authorships_so_far()
     assert authorships is not None

@@ -73,7 +73,7 @@ def test_other_selections_and_types(
     selection: str,
     types: tuple[str, ...],
 ) -> None:
-    filters = WorkFilter(Selection.parse(selection), years=YEARS, types=types)
+    filters = WorkFilter(selections=(Selection.parse(selection),), years=YEARS, types=types)
     manifest = _fetch(server, tmp_path / "x", filters)
     assert manifest is not None
     same_dataset(tmp_path / "x", reference(filters))

@@ -161,7 +161,7 @@ def test_a_concept_selection_over_real_records(
     with OpenAlexServer(works, institutions) as server:
         manifest = fetch_dataset(
             tmp_path / "real",
-            filters=WorkFilter(Selection.parse("concept:C154945302")),
+            filters=WorkFilter(selections=(Selection.parse("concept:C154945302"),)),
             base_url=server.url,
             rate=100,
             workers=2,

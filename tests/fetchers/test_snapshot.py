@@ -167,7 +167,7 @@ def test_prefilter_never_drops_a_matching_record(
     c400: tuple[Records, Records], selection: str
 ) -> None:
     chosen = Selection.parse(selection)
-    filters = WorkFilter(selection=chosen)
+    filters = WorkFilter(selections=(chosen,))
     block = b"\n".join(_line(w) for w in c400[0]) + b"\n"
     needle = snap._needle(filters)
     assert needle is not None
@@ -175,9 +175,11 @@ def test_prefilter_never_drops_a_matching_record(
     for start in range(0, 400, 40):
         part = b"\n".join(block.splitlines()[start : start + 40]) + b"\n"
         small = prefilter_block(part, needle[0], needle[1])
-        whole = read_works(part, selection=chosen).filter(filters.expr())
+        whole = read_works(part, selections=[chosen]).filter(filters.expr())
         kept = (
-            read_works(small, selection=chosen).filter(filters.expr()) if small else whole.clear()
+            read_works(small, selections=[chosen]).filter(filters.expr())
+            if small
+            else whole.clear()
         )
         assert_frame_equal(kept, whole)
 
@@ -206,8 +208,8 @@ def test_same_record_gives_same_rows_from_snapshot_and_api_page(
     from_api = b"\n".join(msgspec.json.decode(body, type=_Page).results)
     assert from_api != from_snapshot.rstrip(b"\n")  # different bytes (key spacing), same records
     for selection in (Selection(), Selection.parse("concept:C154945302")):
-        a = normalise_works(read_works(from_snapshot, selection=selection))
-        b = normalise_works(read_works(from_api, selection=selection))
+        a = normalise_works(read_works(from_snapshot, selections=[selection]))
+        b = normalise_works(read_works(from_api, selections=[selection]))
         assert_frame_equal(a[0], b[0])
         assert_frame_equal(a[1], b[1])
 
@@ -241,7 +243,7 @@ def test_real_sample_ingests_with_the_concept_selection(tmp_path: Path) -> None:
         for r in records
         if any(c["id"].endswith("/C154945302") for c in r.get("concepts") or [])
     }
-    filters = WorkFilter(selection=Selection.parse("concept:C154945302"))
+    filters = WorkFilter(selections=(Selection.parse("concept:C154945302"),))
     manifest = ingest_snapshot(root, tmp_path / "cache" / "go", filters=filters, workers=2)
     works = pl.read_ipc(tmp_path / "cache" / "go" / "works.arrow")
     assert set(works["work_id"]) == with_concept
@@ -283,7 +285,7 @@ def test_unlisted_files_are_skipped_with_a_warning_naming_them(
         manifest = ingest_snapshot(
             root,
             tmp_path / "cache" / "go",
-            filters=WorkFilter(selection=Selection.parse("concept:C41008148")),
+            filters=WorkFilter(selections=(Selection.parse("concept:C41008148"),)),
         )
     [warning] = [r.getMessage() for r in caplog.records if "does not list" in r.getMessage()]
     assert "W2741809807" in warning and warning.endswith("updated_date=2023-05-16/part_000")
