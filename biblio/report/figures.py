@@ -5,6 +5,15 @@ Each figure is drawn by :mod:`biblio.plot` (imported only when a report is built
 captioned here with its definitions. The asymmetry figure shows the published flows
 (:data:`biblio.report.published.PUBLISHED_FLOW_PAIRS`) first. To add a figure, add a
 ``(name, draw, caption)`` entry.
+
+Examples
+--------
+>>> from biblio.metrics.testing import tiny_corpus
+>>> from biblio.tables import MetricOptions, corpus_tables
+>>> tables = corpus_tables(tiny_corpus(), MetricOptions(units=["CN", "US"]))
+>>> figures = report_figures(tables, year=2024, threshold=0)
+>>> [f.name for f in figures][:3], figures[0].png[:4]
+(['citation_shares', 'citation_trend', 'flows'], b'\x89PNG')
 """
 
 from __future__ import annotations
