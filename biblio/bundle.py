@@ -28,7 +28,6 @@ ab12  a/x.png
 
 from __future__ import annotations
 
-import html
 import json
 import logging
 import shutil
@@ -41,17 +40,10 @@ import pyarrow as pa
 
 from biblio.errors import InputError
 from biblio.io import atomic_write, file_sha256, open_dataset, publish_dataset
-from biblio.report import (
-    KEY_UNITS,
-    Section,
-    check_year,
-    fmt_int,
-    fmt_pct,
-    html_table,
-    md_table,
-    report_year,
-    write_report,
-)
+from biblio.report.build import check_year, report_year, write_report
+from biblio.report.document import Block, Paragraph, Section, Table
+from biblio.report.format import fmt_int, fmt_pct
+from biblio.report.published import INSTITUTION_UNITS, KEY_UNITS
 from biblio.schema import OUTPUT_TABLES
 
 __all__ = [
@@ -385,7 +377,7 @@ def headline_figures(summary: Mapping[str, Any], year: int) -> dict[str, Any]:
     if connected:
         out["most connected country"] = connected.get("unit")
         out["most connected: co-authorship links"] = connected.get("strength")
-    for unit in (*KEY_UNITS, "FR", "AFRICA"):
+    for unit in INSTITUTION_UNITS:
         if unit in head.get("institutions_above", {}):
             out[f"institutions above the threshold: {unit}"] = head["institutions_above"][unit]
     for unit in KEY_UNITS:
@@ -507,33 +499,23 @@ def year_over_year(
         f"… in {year}",
         "change",
     ]
-    intro = (
-        f"Compared with the benchmark for {prev_year} in {previous.name}. Figures are as "
-        "each bundle computed them; a change of dataset or definitions changes them too."
-    )
-    md = "\n\n".join(
-        [
-            intro,
-            md_table(headers, rows),
-            f"Units that crossed the threshold of {threshold} works (from no institution above it "
-            "to some, or back):",
-            md_table(unit_headers, unit_rows) if unit_rows else "None.",
-            "Institutions that crossed the threshold:",
-            md_table(inst_headers, crossed) if crossed else "None.",
-        ]
-    )
-    html_text = "\n".join(
-        [
-            f"<p>{html.escape(intro)}</p>",
-            html_table(headers, rows),
-            f"<p>Units that crossed the threshold of {threshold} works (from no institution above "
-            "it to some, or back):</p>",
-            html_table(unit_headers, unit_rows) if unit_rows else "<p>None.</p>",
-            "<p>Institutions that crossed the threshold:</p>",
-            html_table(inst_headers, crossed) if crossed else "<p>None.</p>",
-        ]
-    )
-    return Section(f"Changes since {prev_year}", md, html_text)
+    none = Paragraph("None.")
+    blocks: list[Block] = [
+        Paragraph(
+            f"Compared with the benchmark for {prev_year} in {previous.name}.",
+            "Figures are as each bundle computed them; a change of dataset or definitions "
+            "changes them too.",
+        ),
+        Table(headers, rows),
+        Paragraph(
+            f"Units that crossed the threshold of {threshold} works (from no institution above "
+            "it to some, or back):"
+        ),
+        Table(unit_headers, unit_rows) if unit_rows else none,
+        Paragraph("Institutions that crossed the threshold:"),
+        Table(inst_headers, crossed) if crossed else none,
+    ]
+    return Section(f"Changes since {prev_year}", *blocks)
 
 
 # -- the bundle --------------------------------------------------------------------------------

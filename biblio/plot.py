@@ -44,7 +44,6 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = [
-    "PUBLISHED_PAIRS",
     "plot_asymmetry",
     "plot_citation_shares",
     "plot_citation_trend",
@@ -57,8 +56,6 @@ __all__ = [
     "top_countries",
 ]
 
-#: Pairs the published figures talk about; the asymmetry figure shows them first.
-PUBLISHED_PAIRS = (("US", "CN"), ("GB", "CN"), ("EU27", "CN"))
 _WRAP = 72
 _FULL, _FRAC = "full counting", "fractional counting"
 _PALETTE = {_FULL: "#4c72b0", _FRAC: "#dd8452"}
@@ -291,12 +288,16 @@ def plot_flows(
 
 
 def _pairs(
-    rows: pl.DataFrame, pairs: Sequence[tuple[str, str]] | None, units: Sequence[str] | None, n: int
+    rows: pl.DataFrame,
+    pairs: Sequence[tuple[str, str]] | None,
+    first: Sequence[tuple[str, str]],
+    units: Sequence[str] | None,
+    n: int,
 ) -> list[tuple[str, str]]:
     present = {(s, p) for s, p in rows.select("source", "partner").iter_rows()}
     if pairs is not None:
         return [p for p in pairs if p in present]
-    chosen = [p for p in PUBLISHED_PAIRS if p in present]
+    chosen = [p for p in first if p in present]
     ranked = rows.filter(pl.col("asymmetry") >= 1)
     if units is not None:
         ranked = ranked.filter(
@@ -317,6 +318,7 @@ def plot_asymmetry(
     *,
     year: int,
     pairs: Sequence[tuple[str, str]] | None = None,
+    first: Sequence[tuple[str, str]] = (),
     units: Sequence[str] | None = None,
     n: int = 10,
     axes: Sequence[Axes] | None = None,
@@ -324,13 +326,14 @@ def plot_asymmetry(
 ) -> list[Axes]:
     """Asymmetry of co-authorship pairs beside the two size-adjusted measures, three panels.
 
-    Returns the three Axes (asymmetry ratio, Salton's cosine, affinity). ``pairs`` defaults to the
-    published pairs (US→CN, GB→CN, EU27→CN) and then the pairs of countries (among ``units``
-    when given) with the highest Salton cosine, each oriented so that the asymmetry is at
-    least 1.
+    Returns the three Axes (asymmetry ratio, Salton's cosine, affinity). ``pairs`` shows exactly
+    those pairs. Without it, the ``first`` pairs (e.g. the published flows,
+    :data:`biblio.report.published.PUBLISHED_FLOW_PAIRS`) come first, then the pairs of countries
+    (among ``units`` when given) with the highest Salton cosine, each oriented so that the
+    asymmetry is at least 1, up to ``n`` pairs.
     """
     rows = _year_rows(data, year, "asymmetry")
-    chosen = _pairs(rows, pairs, units, n)
+    chosen = _pairs(rows, pairs, first, units, n)
     index = {pair: i for i, pair in enumerate(chosen)}
     shown = (
         rows.filter(

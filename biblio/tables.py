@@ -24,7 +24,14 @@ from biblio.errors import InputError, UsageError
 from biblio.io import Dataset, atomic_path, atomic_write, open_dataset
 from biblio.metrics.citations import citation_shares
 from biblio.metrics.coverage import coverage
-from biblio.metrics.flows import asymmetry, coauthorship, default_pairs, flows, pair_grid
+from biblio.metrics.flows import (
+    DEFAULT_UNION_PAIRS,
+    asymmetry,
+    coauthorship,
+    default_pairs,
+    flows,
+    pair_grid,
+)
 from biblio.metrics.institutions import (
     institution_output,
     institution_units,
@@ -36,7 +43,6 @@ from biblio.schema import OUTPUT_TABLES
 from biblio.units import DEFAULT_GROUPS, check_unit, is_country, load_groups
 
 __all__ = [
-    "PUBLISHED_PAIRS",
     "MetricOptions",
     "compute_tables",
     "corpus_tables",
@@ -46,9 +52,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-#: Flow rows published beside the pairwise ones (PUBLISHED_FIGURES.md).
-PUBLISHED_PAIRS = (("CN", "US+GB+EU27"), ("US+GB+EU27", "CN"))
 
 
 @dataclass(frozen=True)
@@ -135,7 +138,7 @@ def corpus_tables(
     pairs = pl.concat(
         [
             default_pairs(units, corpus),
-            pair_grid([*PUBLISHED_PAIRS, *options.pairs], corpus),
+            pair_grid([*DEFAULT_UNION_PAIRS, *options.pairs], corpus),
         ]
     ).unique(maintain_order=True)
     network_units = [u for u in units if is_country(u) or u in countries]

@@ -31,6 +31,7 @@ from biblio.units import overlap
 
 __all__ = [
     "ASYMMETRY_COLUMNS",
+    "DEFAULT_UNION_PAIRS",
     "FLOW_COLUMNS",
     "asymmetry",
     "coauthorship",
@@ -61,6 +62,9 @@ ASYMMETRY_COLUMNS = [
     "led_by_partner",
     "leadership_asymmetry",
 ]
+#: The union rows every default flows and asymmetry table holds beside the pairs of default units
+#: (METRICS.md, "Default flows and asymmetry rows"): ``CN → US+GB+EU27`` and back.
+DEFAULT_UNION_PAIRS = (("CN", "US+GB+EU27"), ("US+GB+EU27", "CN"))
 _PAIR_SCHEMA = {"source": pl.String, "partner": pl.String, "year": pl.Int64}
 
 

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from biblio.cli import main
-from biblio.report import md_escape, read_published_figures
+from biblio.report.format import md_escape
+from biblio.report.published import read_published_figures
 
 SCRIPT_NAME = "<script>alert(1)</script> Institute"
 FIGURES = (

@@ -1,0 +1,207 @@
+"""Building the report: tables → document → Markdown and HTML → files, for one year.
+
+:func:`build_report` computes every table of a dataset (:func:`biblio.tables.compute_tables`)
+and :func:`write_report` turns them into a :class:`~biblio.report.document.Document`
+(:func:`report_document`), renders it twice and writes, each file whole or not at all::
+
+    figures/<name>.png   every figure of the document
+    report.md            biblio.report.markdown.render_markdown
+    index.html           biblio.report.html.render_html (figures embedded)
+
+The document: a banner when the dataset is synthetic, the headline sentences, any ``extra``
+sections (the bundle's year-over-year changes), the figures, the published figures beside ours,
+the definitions, the main tables and the dataset's manifest. Nothing in it depends on the time
+it was built, so the same tables give byte-identical files.
+
+Examples
+--------
+>>> import polars as pl
+>>> cov = pl.DataFrame({"year": [2023, 2024, 2025]})
+>>> report_year({"coverage": cov}, {"created": "2025-06-01T00:00:00+00:00"}, None)
+2024
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from biblio.errors import UsageError
+from biblio.io import Dataset, atomic_write, open_dataset
+from biblio.report.comparison import published_section
+from biblio.report.definitions import definitions_section
+from biblio.report.document import (
+    Alert,
+    Block,
+    BulletList,
+    Code,
+    Document,
+    Figure,
+    Section,
+)
+from biblio.report.figures import report_figures
+from biblio.report.headlines import headline_sentences
+from biblio.report.html import render_html
+from biblio.report.main_tables import tables_section
+from biblio.report.markdown import render_markdown
+
+__all__ = [
+    "build_report",
+    "check_year",
+    "report_document",
+    "report_year",
+    "write_report",
+]
+
+log = logging.getLogger(__name__)
+
+FIGURES_DIR = "figures"
+
+
+def report_year(
+    tables: Mapping[str, pl.DataFrame], manifest: Mapping[str, Any], year: int | None
+) -> int:
+    """The year to report: ``year`` if the dataset has it, else the latest complete year.
+
+    The latest complete year is the latest year with works that ended before the dataset was
+    fetched (``manifest["created"]``), or the latest year when none did.
+    """
+    years = sorted(tables["coverage"]["year"].to_list())
+    if not years:
+        raise UsageError("the dataset has no works in its years; nothing to report")
+    if year is not None:
+        if year not in years:
+            raise UsageError(f"--year {year}: the dataset has works in {years[0]}–{years[-1]}")
+        return year
+    created = str(manifest.get("created") or "")
+    fetched = int(created[:4]) if created[:4].isdigit() else None
+    complete = [y for y in years if fetched is None or y < fetched]
+    return (complete or years)[-1]
+
+
+def check_year(dataset: Dataset, year: int | None) -> None:
+    """Refuse a ``--year`` with no works in the dataset, before any table is computed."""
+    if year is None:
+        return
+    years = sorted(
+        dataset.works.select(pl.col("publication_year").unique().drop_nulls())
+        .collect()["publication_year"]
+        .to_list()
+    )
+    if year not in years:
+        span = f"{years[0]}–{years[-1]}" if years else "no year"
+        raise UsageError(f"--year {year}: the dataset has works in {span}")
+
+
+def _synthetic_notice(manifest: Mapping[str, Any]) -> Alert | None:
+    if not manifest.get("synthetic"):
+        return None
+    return Alert(
+        "SYNTHETIC DEMONSTRATION DATA — these are not real figures. The dataset was generated "
+        f"({manifest.get('source', 'synthetic data')}) to show what the report looks like; do "
+        "not cite any number in it."
+    )
+
+
+def report_document(
+    tables: Mapping[str, pl.DataFrame],
+    summary: Mapping[str, Any],
+    manifest: Mapping[str, Any],
+    *,
+    dataset_name: str,
+    year: int,
+    figures: Sequence[Figure],
+    extra: Sequence[Section] = (),
+) -> Document:
+    """The report of ``year`` as a document; ``extra`` sections go after the headlines.
+
+    ``summary`` is :func:`biblio.tables.summarise`'s output; ``figures`` are the rendered
+    figures (:func:`biblio.report.figures.report_figures`).
+    """
+    definitions = summary.get("definitions", {})
+    years = sorted(tables["coverage"]["year"].to_list())
+    notice = _synthetic_notice(manifest)
+    manifest_text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False, default=str)
+    blocks: list[Block] = [] if notice is None else [notice]
+    blocks += [
+        Section("Headlines", BulletList(*headline_sentences(tables, summary, year))),
+        *extra,
+        Section("Figures", *figures),
+        published_section(tables, definitions, synthetic=notice is not None),
+        definitions_section(definitions, manifest, years),
+        tables_section(tables, year),
+        Section("Dataset manifest", Code(manifest_text, "json")),
+    ]
+    title = f"AI research in {year}: who leads and who collaborates — dataset {dataset_name}"
+    return Document(title, *blocks)
+
+
+def write_report(
+    tables: Mapping[str, pl.DataFrame],
+    summary: Mapping[str, Any],
+    manifest: Mapping[str, Any],
+    *,
+    dataset_name: str,
+    year: int,
+    out: Path,
+    extra: Sequence[Section] = (),
+) -> list[Path]:
+    """Write ``figures/*.png``, ``report.md`` and ``index.html`` into ``out``; return the paths.
+
+    ``extra`` sections (e.g. the benchmark's year-over-year changes) go after the headlines.
+    """
+    threshold = int(summary.get("definitions", {}).get("threshold", 50))
+    document = report_document(
+        tables,
+        summary,
+        manifest,
+        dataset_name=dataset_name,
+        year=year,
+        figures=report_figures(tables, year=year, threshold=threshold),
+        extra=extra,
+    )
+    written = []
+    for fig in document.figures():
+        path = out / FIGURES_DIR / f"{fig.name}.png"
+        with atomic_write(path, "wb") as fh:
+            fh.write(fig.png)
+        written.append(path)
+    for name, text in (
+        ("report.md", render_markdown(document, figures_dir=FIGURES_DIR)),
+        ("index.html", render_html(document)),
+    ):
+        with atomic_write(out / name) as fh:
+            fh.write(text)
+        written.append(out / name)
+    return written
+
+
+def build_report(
+    dataset_path: Path,
+    *,
+    year: int | None = None,
+    out: Path | None = None,
+    groups: Path | None = None,
+    threshold: int = 50,
+) -> Path:
+    """Compute every table of a dataset and write the report for ``year``; return its folder.
+
+    ``out`` defaults to ``reports/<year>``.
+    """
+    from biblio.tables import MetricOptions, compute_tables, summarise
+
+    dataset = open_dataset(dataset_path)
+    check_year(dataset, year)
+    options = MetricOptions(threshold=threshold, groups=groups)
+    tables = compute_tables(dataset, options)
+    year = report_year(tables, dataset.manifest, year)
+    out = out if out is not None else Path("reports") / str(year)
+    summary = summarise(tables, options)
+    write_report(tables, summary, dataset.manifest, dataset_name=dataset.name, year=year, out=out)
+    log.info("report for %s in %s", year, out)
+    return out
