@@ -10,7 +10,7 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from biblio.errors import BiblioError, BudgetExhausted, UsageError
@@ -130,13 +130,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _dataset_builders(dataset: str) -> dict[str, Callable[[Path], object]]:
-    """The datasets a report or metrics command may build on first use: the offline demo."""
-    from fetchers.demo import DEMO_NAME, build_demo
-
-    return {DEMO_NAME: build_demo} if dataset == DEMO_NAME else {}
-
-
 def _run(args: argparse.Namespace) -> None:
     from biblio.dataset.selection import Selection, WorkFilter
 
@@ -182,7 +175,7 @@ def _run(args: argparse.Namespace) -> None:
         print(f"{manifest['records']['works']} works in {final}")
         return
 
-    dataset_path = ensure_dataset(args.dataset, cache, builders=_dataset_builders(args.dataset))
+    dataset_path = ensure_dataset(args.dataset, cache)
     if args.command == "metrics":
         from biblio.tables import MetricOptions, run_metrics
 

@@ -42,9 +42,8 @@ import polars as pl
 from biblio.dataset.builder import DatasetBuilder
 from biblio.dataset.normalise import read_institutions, read_works
 from biblio.dataset.selection import WorkFilter
-from biblio.io import ensure_dataset
 
-__all__ = ["DEMO_NAME", "DEMO_SEED", "DEMO_YEARS", "build_demo", "ensure_demo", "generate"]
+__all__ = ["DEMO_NAME", "DEMO_SEED", "DEMO_YEARS", "build_demo", "generate"]
 
 log = logging.getLogger(__name__)
 
@@ -499,12 +498,3 @@ def build_demo(final: Path, *, seed: int = DEMO_SEED, total_works: int = TOTAL_W
     )
     log.info("built the demo dataset in %s", final)
     return final
-
-
-def ensure_demo(cache: Path) -> Path:
-    """The ``demo`` dataset's folder under ``cache``, built first if it is not there.
-
-    >>> import tempfile
-    >>> folder = ensure_demo(Path(tempfile.mkdtemp()))  # doctest: +SKIP
-    """
-    return ensure_dataset(DEMO_NAME, cache, builders={DEMO_NAME: build_demo})

@@ -52,9 +52,9 @@ def shared_build(
 @pytest.fixture(scope="session")
 def demo_cache(shared_build: Callable[[str, Callable[[Path], None]], Path]) -> Path:
     """A cache folder holding the ``demo`` dataset, built once per test run."""
-    from fetchers.demo import ensure_demo
+    from biblio.io import ensure_dataset
 
     def build(cache: Path) -> None:
-        ensure_demo(cache)
+        ensure_dataset("demo", cache)
 
     return shared_build("demo-cache", build)
