@@ -20,7 +20,7 @@ from fetchers.http import RetryPolicy
 from fetchers.normalise import read_institutions, read_works, short_id
 from fetchers.store import DatasetBuilder, WorkFilter
 from tests.openalex_server import OpenAlexServer
-from tests.shared import CONTRACT_EXAMPLES, OPENALEX_SAMPLES
+from tests.paths import CONTRACT_EXAMPLES, OPENALEX_SAMPLES
 
 C400 = CONTRACT_EXAMPLES / "c400"
 SAMPLES = OPENALEX_SAMPLES
