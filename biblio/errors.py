@@ -8,6 +8,7 @@
     │   └── SchemaError         a table whose columns or types differ from biblio.schema
     └── FetchError              the server keeps failing or refuses the request (exit 1)
         ├── BudgetExhausted     the daily API budget is spent; progress is kept, rerun later
+        │                       (exit 75: stopped for now, resumable)
         └── RequestRejected     400/401/403: a bad filter or a bad key; never retried
 
 Every message says what is wrong and what to do next.
@@ -18,6 +19,8 @@ Examples
 True
 >>> UsageError("unknown unit 'XX'").exit_code
 2
+>>> BudgetExhausted("the daily budget is spent").exit_code  # EX_TEMPFAIL: rerun later
+75
 """
 
 from __future__ import annotations
@@ -63,6 +66,8 @@ class FetchError(BiblioError):
 
 class BudgetExhausted(FetchError):
     """OpenAlex answered 429 because the daily budget is spent; rerun after the reset."""
+
+    exit_code = 75
 
 
 class RequestRejected(FetchError):
