@@ -5,7 +5,7 @@ Run from the repository root (``pip install -e .[bench]`` first)::
     python3 benchmarks/metrics.py                          # 1M and 3M works, seed 7, year 2024
     python3 benchmarks/metrics.py --works 200000 --repeat 1
     python3 benchmarks/metrics.py --skip-pandas            # pandas on 3M needs ~10 GB and minutes
-    python3 benchmarks/metrics.py --check-contract /work/shared/contract-examples
+    python3 benchmarks/metrics.py --check-contract tests/data/contract-examples
     python3 benchmarks/metrics.py --biblio-ref worktree    # time the files on disk, not HEAD
 
 biblio is timed at a committed ref (``--biblio-ref``, default ``HEAD``): its ``biblio/`` and

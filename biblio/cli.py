@@ -1,7 +1,9 @@
 """The ``biblio`` command: parse options, show progress, call the library, say where files went.
 
 Every failure the library raises on purpose (:class:`biblio.errors.BiblioError`) becomes one line
-on stderr and exit status 2 (usage, input) or 1 (runtime); argparse's own usage errors exit 2.
+on stderr and its exit status: 2 (usage, input), 1 (runtime) or 75 (the API's daily budget is
+spent: stopped for now, rerun to resume); argparse's own usage errors exit 2. ``biblio --help``
+lists them (:data:`EXIT_STATUSES`).
 """
 
 from __future__ import annotations
@@ -62,19 +64,54 @@ def _pairs(text: str) -> list[tuple[str, str]]:
     return pairs
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="biblio", description=__doc__.splitlines()[0])
-    parser.add_argument("--cache", type=Path, default=Path("cache"), help="data folder")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
-    sub = parser.add_subparsers(dest="command", required=True)
+EXIT_STATUSES = """\
+exit status:
+  0    done
+  1    runtime failure (the server kept failing, or refused the request)
+  2    bad usage or input (an option, a missing dataset, a malformed file)
+  75   stopped for now and resumable: the API's daily budget is spent; rerun the same
+       command later
+  130  interrupted: progress so far is kept; rerun the same command to resume
+"""
+EXIT_RESUMABLE = 75  # os.EX_TEMPFAIL: stopped for now, the same command resumes later
+THRESHOLD_HELP = "an institution counts when it has more works than this in a year (default: 50)"
 
-    def common(p: argparse.ArgumentParser) -> None:
+
+def _parser() -> argparse.ArgumentParser:
+    from biblio import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="biblio",
+        description="Who leads AI research and who collaborates with whom, recomputed from "
+        "OpenAlex.",
+        epilog=EXIT_STATUSES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--cache", type=Path, default=Path("cache"), help="data folder (default: cache)"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    sub = parser.add_subparsers(
+        dest="command",
+        required=True,
+        metavar="COMMAND",
+        help="what to do; `biblio COMMAND --help` lists its options",
+    )
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text[0].upper() + help_text[1:])
         # Accepted after the subcommand too: `biblio fetch --cache DIR …`.
-        p.add_argument("--cache", type=Path, default=argparse.SUPPRESS, help="data folder")
+        p.add_argument(
+            "--cache", type=Path, default=argparse.SUPPRESS, help="data folder (default: cache)"
+        )
+        return p
 
     def selection(p: argparse.ArgumentParser) -> None:
         p.add_argument("--name", required=True, help="dataset name (folder under --cache)")
-        p.add_argument("--years", type=_years, default=None, help="e.g. 2015-2024")
+        p.add_argument(
+            "--years", type=_years, default=None, help="publication years, e.g. 2015-2024"
+        )
         p.add_argument(
             "--selection",
             action="append",
@@ -86,45 +123,56 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--refresh", action="store_true", help="rebuild a finished dataset")
         p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
-    fetch = sub.add_parser("fetch", help="fetch AI works from the OpenAlex API into a dataset")
-    common(fetch)
+    fetch = command("fetch", "fetch AI works from the OpenAlex API into a dataset")
     selection(fetch)
-    fetch.add_argument("--base-url", default=DEFAULT_BASE_URL)
-    fetch.add_argument("--mailto", default=None)
-    fetch.add_argument("--api-key", default=None, help="or env OPENALEX_API_KEY")
-    fetch.add_argument("--rate", type=float, default=10.0, help="requests per second (max 100)")
-    fetch.add_argument("--workers", type=int, default=8, help="partitions fetched at once")
+    fetch.add_argument(
+        "--base-url", default=DEFAULT_BASE_URL, help="the API's address (default: %(default)s)"
+    )
+    fetch.add_argument(
+        "--mailto", default=None, help="your e-mail address, sent to OpenAlex with each request"
+    )
+    fetch.add_argument(
+        "--api-key", default=None, help="OpenAlex API key (default: env OPENALEX_API_KEY)"
+    )
+    fetch.add_argument(
+        "--rate", type=float, default=10.0, help="requests per second, at most 100 (default: 10)"
+    )
+    fetch.add_argument(
+        "--workers", type=int, default=8, help="partitions fetched at once (default: 8)"
+    )
 
-    ingest = sub.add_parser("ingest", help="build a dataset from OpenAlex snapshot files")
-    common(ingest)
+    ingest = command("ingest", "build a dataset from OpenAlex snapshot files")
     ingest.add_argument("snapshot", type=Path, help="snapshot folder (with works/, institutions/)")
     selection(ingest)
-    ingest.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ingest.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="worker processes (default: one per CPU)",
+    )
 
-    metrics = sub.add_parser("metrics", help="write every table of METRICS.md")
-    common(metrics)
+    metrics = command("metrics", "write every table of METRICS.md")
     metrics.add_argument("dataset", help="dataset folder or name under --cache")
     metrics.add_argument("--years", type=_years, default=None, help="default: every year")
     metrics.add_argument("--units", type=_units, default=None, help="e.g. CN,US,GB,EU27")
     metrics.add_argument("--pairs", type=_pairs, default=[], help="extra flows, e.g. CN:US,US:CN")
-    metrics.add_argument("--threshold", type=int, default=50)
+    metrics.add_argument("--threshold", type=int, default=50, help=THRESHOLD_HELP)
     metrics.add_argument("--groups", type=Path, default=None, help="TOML file of unit groups")
     metrics.add_argument("--no-rollup", action="store_true", help="count institutions as listed")
     metrics.add_argument("--min-works", type=int, default=1, help="k of active researchers")
     metrics.add_argument("--window-years", type=int, default=1, help="m of active researchers")
-    metrics.add_argument("--out", type=Path, required=True)
+    metrics.add_argument("--out", type=Path, required=True, help="folder for the tables")
 
     for name, help_text, default_out in (
         ("report", "build the HTML and Markdown report", "reports/{year}"),
         ("benchmark", "build the yearly benchmark bundle", "reports/benchmark-{year}"),
     ):
-        p = sub.add_parser(name, help=help_text)
-        common(p)
+        p = command(name, help_text)
         p.add_argument("dataset", help="dataset folder or name under --cache")
         p.add_argument("--year", type=int, default=None, help="default: latest complete year")
         p.add_argument("--out", type=Path, default=None, help=f"default: {default_out}")
         p.add_argument("--groups", type=Path, default=None, help="TOML file of unit groups")
-        p.add_argument("--threshold", type=int, default=50)
+        p.add_argument("--threshold", type=int, default=50, help=THRESHOLD_HELP)
         if name == "benchmark":
             p.add_argument("--previous", type=Path, default=None, help="last year's bundle")
     return parser
@@ -213,7 +261,11 @@ def _run(args: argparse.Namespace) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the console script; returns the exit status."""
+    """Entry point of ``biblio`` and ``python -m biblio``; returns the exit status.
+
+    The statuses are those of :data:`EXIT_STATUSES`; ``--help`` and ``--version`` exit 0 and a
+    bad option 2 from argparse itself.
+    """
     args = _parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,

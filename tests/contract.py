@@ -1,6 +1,6 @@
 """Load a contract-example corpus the way the package does and compare tables with expected CSVs.
 
-Shared by the metric tests; the corpora live in ``../shared/contract-examples``.
+Shared by the metric tests; the corpora are copied in ``tests/data/contract-examples``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from biblio.dataset.normalise import read_institutions, read_works
 from biblio.dataset.selection import WorkFilter
 from biblio.io import open_dataset
 from biblio.tables import MetricOptions, compute_tables
-from tests.shared import CONTRACT_EXAMPLES
+from tests.paths import CONTRACT_EXAMPLES
 
 EXAMPLES = CONTRACT_EXAMPLES
 YEARS = {"micro": None, "c400": (2015, 2024)}

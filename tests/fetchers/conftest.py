@@ -21,7 +21,7 @@ from biblio.dataset.selection import WorkFilter
 from biblio.io import open_dataset
 from fetchers.http import RetryPolicy
 from tests.openalex_server import OpenAlexServer
-from tests.shared import CONTRACT_EXAMPLES, OPENALEX_SAMPLES
+from tests.paths import CONTRACT_EXAMPLES, OPENALEX_SAMPLES
 
 C400 = CONTRACT_EXAMPLES / "c400"
 SAMPLES = OPENALEX_SAMPLES

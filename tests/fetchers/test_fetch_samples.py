@@ -1,9 +1,11 @@
-"""Every real OpenAlex record in ../shared/openalex-samples goes through the fetcher unharmed.
+"""Every real OpenAlex record in ``tests/data`` goes through the fetcher unharmed.
 
-The samples are real API pages, JSON Lines, snapshot parts and recorded HTTP cassettes (vcr YAML,
-some bodies gzip-compressed) from several years of OpenAlex: missing institutions, null country
-codes, empty ``counts_by_year``, records from before topics existed. Each is served by the local
-OpenAlex and must come back through the client and the normaliser without error.
+The samples are real API responses, JSON Lines and snapshot parts from several years of OpenAlex:
+recorded HTTP cassettes of 2022 (vcr YAML, some bodies gzip-compressed), a 2023 snapshot sample
+(records from before topics existed) and records of the current schema (``openalex-current``:
+authorships cut at 100, lineages out of hierarchy order and holding duplicates, authorships with
+countries but no institutions, empty ``counts_by_year``). Each is served by the local OpenAlex and
+must come back through the client and the normaliser without error.
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ from biblio.dataset.selection import WorkFilter
 from fetchers.api import fetch_dataset
 from fetchers.http import OpenAlexClient
 from fetchers.query import Query
-from tests.fetchers.conftest import SAMPLES
 from tests.openalex_server import OpenAlexServer
+from tests.paths import OPENALEX_CURRENT, OPENALEX_SAMPLES
 
 yaml = pytest.importorskip("yaml")  # dev extra: the vcr cassettes are YAML
 
@@ -74,8 +76,9 @@ def _cassette_bodies(path: Path) -> Iterator[bytes]:
 def load_samples() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Every distinct work and institution record in the samples (the fullest copy of each)."""
     found: dict[str, dict[str, Any]] = {}
-    for path in sorted(SAMPLES.rglob("*")):
-        if not path.is_file() or path.suffix in (".md", ".csv"):
+    paths = sorted(OPENALEX_SAMPLES.rglob("*")) + sorted(OPENALEX_CURRENT.rglob("*"))
+    for path in paths:
+        if not path.is_file() or path.suffix in (".md", ".csv") or path.name == "LICENSE":
             continue
         bodies = _cassette_bodies(path) if path.suffix in (".yml", ".yaml") else [path.read_bytes()]
         for body in bodies:
@@ -109,7 +112,7 @@ def test_every_real_record_is_served_and_normalised(
     samples: tuple[list[dict[str, Any]], list[dict[str, Any]]],
 ) -> None:
     works, institutions = samples
-    assert len(works) > 350 and len(institutions) > 600
+    assert len(works) > 150 and len(institutions) > 700
     with OpenAlexServer(works, institutions) as server:
         raw_works = _fetch_all(server, "works", SELECT_FIELDS)
         raw_institutions = _fetch_all(
@@ -137,6 +140,22 @@ def test_every_real_record_is_served_and_normalised(
     assert (authorships["countries"].list.len() == 0).any()
     assert (table["counts_by_year"].list.len() == 0).any()
     assert table["primary_topic_id"].is_null().any() and table["subfield_id"].is_not_null().any()
+    # Current-schema shapes: authorships cut at 100 keep all 100; countries without institutions.
+    truncated = [k for k, w in by_id.items() if w.get("is_authors_truncated")]
+    assert truncated and {dict(counts.iter_rows())[k] for k in truncated} == {100}
+    no_institution = authorships.filter(pl.col("institution_ids").list.len() == 0)
+    assert (no_institution["countries"].list.len() > 0).any()
+
+    # Lineages come through as listed: not in hierarchy order, the institution not always first.
+    def short(url: str) -> str:
+        return url.rsplit("/", 1)[1]
+
+    lineages = {
+        short(i["id"]): None if i.get("lineage") is None else [short(a) for a in i["lineage"]]
+        for i in institutions
+    }
+    assert dict(inst.select("institution_id", "lineage").iter_rows()) == lineages
+    assert any(lineage and lineage[0] != k for k, lineage in lineages.items())
     michigan = inst.filter(pl.col("institution_id") == "I27837315").row(0, named=True)
     assert (michigan["country_code"], michigan["type"], michigan["lineage"]) == (
         "US",

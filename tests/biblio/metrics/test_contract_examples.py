@@ -1,4 +1,4 @@
-"""The two worked examples of ../shared/contract-examples, table by table."""
+"""The two worked examples of the contract (tests/data/contract-examples), table by table."""
 
 from __future__ import annotations
 
