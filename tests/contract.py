@@ -11,6 +11,7 @@ from pathlib import Path
 import polars as pl
 
 from biblio.io import open_dataset
+from biblio.schema import OUTPUT_SPECS
 from biblio.tables import MetricOptions, compute_tables
 from fetchers.normalise import read_institutions, read_works
 from fetchers.store import DatasetBuilder, WorkFilter
@@ -18,13 +19,6 @@ from tests.shared import CONTRACT_EXAMPLES
 
 EXAMPLES = CONTRACT_EXAMPLES
 YEARS = {"micro": None, "c400": (2015, 2024)}
-KEYS = {
-    "flows": ["source", "partner", "year"],
-    "asymmetry": ["source", "partner", "year"],
-    "institution_output": ["institution_id", "year"],
-    "coverage": ["year"],
-    "citation_shares": ["unit", "year", "window"],
-}
 
 
 def build_dataset(corpus: str, cache: Path) -> Path:
@@ -49,7 +43,7 @@ def differences(name: str, ours: pl.DataFrame, expected_csv: Path) -> list[str]:
     """Every way ``ours`` differs from the expected CSV: integers exactly, floats to 1e-9
     relative; zero-coauthored flow rows may be absent from ours."""
     expected = pl.read_csv(expected_csv, infer_schema_length=0)
-    keys = KEYS.get(name, ["unit", "year"])
+    keys = list(OUTPUT_SPECS[name].primary_key)
     columns = expected.columns
     ours_s = ours.select(columns).with_columns(pl.all().cast(pl.String))
     joined = expected.join(
