@@ -54,6 +54,7 @@ from biblio.report import (
     write_report,
 )
 from biblio.schema import OUTPUT_SPECS, OUTPUT_TABLES, Column
+from biblio.summary import Summary
 
 __all__ = [
     "build_benchmark",
@@ -275,11 +276,13 @@ def sha256sums(hashes: Mapping[str, str]) -> str:
 
 
 # -- year over year ----------------------------------------------------------------------------
-def headline_figures(summary: Mapping[str, Any], year: int) -> dict[str, Any]:
-    """The headline figures of one year of ``summary.json``, flattened to label → value.
+def headline_figures(summary: Summary, year: int) -> dict[str, Any]:
+    """The headline figures of one year of the summary, flattened to label → value.
 
-    >>> summary = {"years": {"2024": {"attributed_works": 10, "most_connected": {"unit": "CN",
-    ...     "strength": 3, "partners": 2}, "researchers": {"CN": 5, "XX": 1}}}}
+    >>> from biblio.summary import Definitions, MostConnected, YearSummary
+    >>> head = YearSummary(attributed_works=10, most_connected=MostConnected("CN", 3, 2),
+    ...                    researchers={"CN": 5, "XX": 1})
+    >>> summary = Summary(Definitions(), {2024: head})
     >>> for label, value in headline_figures(summary, 2024).items():
     ...     print(f"{label}: {value}")
     AI works naming a country: 10
@@ -287,31 +290,31 @@ def headline_figures(summary: Mapping[str, Any], year: int) -> dict[str, Any]:
     most connected: co-authorship links: 3
     active researchers: CN: 5
     """
-    head = summary.get("years", {}).get(str(year))
+    head = summary.years.get(year)
     if head is None:
         return {}
-    out: dict[str, Any] = {"AI works naming a country": head.get("attributed_works")}
-    for key, leader in sorted(head.get("citation_share_leader", {}).items()):
+    out: dict[str, Any] = {"AI works naming a country": head.attributed_works}
+    for key, leader in sorted(head.citation_share_leader.items()):
         window, _, counting = key.partition("_")
         label = (
             f"citation share leader ({window}, {'fractional' if counting == 'frac' else counting})"
         )
-        out[label] = leader.get("unit")
-        out[f"{label}: share"] = leader.get("share")
-    for flow in head.get("flows", []):
-        out[f"flow share {flow['source']}→{flow['partner']}"] = flow.get("flow_share")
-    for unit, partner in head.get("top_partner", {}).items():
+        out[label] = leader.unit
+        out[f"{label}: share"] = leader.share
+    for flow in head.flows:
+        out[f"flow share {flow.source}→{flow.partner}"] = flow.flow_share
+    for unit, partner in head.top_partner.items():
         out[f"top partner of {unit}"] = partner
-    connected = head.get("most_connected")
+    connected = head.most_connected
     if connected:
-        out["most connected country"] = connected.get("unit")
-        out["most connected: co-authorship links"] = connected.get("strength")
+        out["most connected country"] = connected.unit
+        out["most connected: co-authorship links"] = connected.strength
     for unit in (*KEY_UNITS, "FR", "AFRICA"):
-        if unit in head.get("institutions_above", {}):
-            out[f"institutions above the threshold: {unit}"] = head["institutions_above"][unit]
+        if unit in head.institutions_above:
+            out[f"institutions above the threshold: {unit}"] = head.institutions_above[unit]
     for unit in KEY_UNITS:
-        if unit in head.get("researchers", {}):
-            out[f"active researchers: {unit}"] = head["researchers"][unit]
+        if unit in head.researchers:
+            out[f"active researchers: {unit}"] = head.researchers[unit]
     return out
 
 
@@ -338,7 +341,7 @@ def _change(label: str, before: Any, now: Any) -> str:
 def year_over_year(
     previous: Path,
     *,
-    summary: Mapping[str, Any],
+    summary: Summary,
     tables: Mapping[str, pl.DataFrame],
     year: int,
 ) -> Section:
@@ -352,10 +355,10 @@ def year_over_year(
     try:
         package = json.loads(package_path.read_text("utf-8"))
         prev_year = int(package["biblio"]["report_year"])
-        prev_summary = json.loads((previous / TABLES_DIR / "summary.json").read_text("utf-8"))
+        prev_summary = Summary.loads((previous / TABLES_DIR / "summary.json").read_text("utf-8"))
         prev_institutions = pl.read_parquet(previous / TABLES_DIR / "institution_output.parquet")
         prev_above = pl.read_parquet(previous / TABLES_DIR / "institutions_above.parquet")
-    except (OSError, KeyError, ValueError, json.JSONDecodeError) as exc:
+    except (OSError, KeyError, ValueError) as exc:
         raise InputError(
             f"--previous {previous}: not a benchmark bundle ({exc}); give a folder written by "
             "`biblio benchmark`"
@@ -374,7 +377,7 @@ def year_over_year(
     ]
     headers = ["headline figure", str(prev_year), str(year), "change"]
 
-    threshold = int(summary.get("definitions", {}).get("threshold", 50))
+    threshold = summary.definitions.threshold
     above_now = tables["institutions_above"].filter(year=year).select("unit", "institutions_above")
     above_before = prev_above.filter(year=prev_year).select(
         "unit", pl.col("institutions_above").alias("before")
@@ -493,7 +496,7 @@ def build_benchmark(
     try:
         run_metrics(dataset.path, options, out=staging / TABLES_DIR)
         tables = _read_tables(staging / TABLES_DIR)
-        summary = json.loads((staging / TABLES_DIR / "summary.json").read_text("utf-8"))
+        summary = Summary.loads((staging / TABLES_DIR / "summary.json").read_text("utf-8"))
         year = report_year(tables, dataset.manifest, year)
         final = out if out is not None else parent / f"benchmark-{year}"
         extra: Sequence[Section] = ()

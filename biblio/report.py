@@ -44,6 +44,7 @@ import polars as pl
 
 from biblio.errors import UsageError
 from biblio.io import Dataset, atomic_write, open_dataset
+from biblio.summary import Definitions, Summary
 
 __all__ = [
     "Figure",
@@ -196,14 +197,14 @@ def _list(units: Sequence[str], values: Mapping[str, Any], fmt: Callable[[Any], 
 
 
 def headline_sentences(
-    tables: Mapping[str, pl.DataFrame], summary: Mapping[str, Any], year: int
+    tables: Mapping[str, pl.DataFrame], summary: Summary, year: int
 ) -> list[str]:
     """Plain sentences with the year's headline figures, from the tables and the summary.
 
     ``summary`` is :func:`biblio.tables.summarise`'s output. Returns raw text (not escaped).
     """
-    head = summary["years"][str(year)]
-    definitions = summary.get("definitions", {})
+    head = summary.years[year]
+    definitions = summary.definitions
     out: list[str] = []
     cov = tables["coverage"].filter(year=year).row(0, named=True)
     out.append(
@@ -223,32 +224,32 @@ def headline_sentences(
             f"{_list(key, works, fmt_int)}; fractional shares of the world's attributed "
             f"works: {_list(key, shares, fmt_pct)}."
         )
-    leaders = head.get("citation_share_leader", {})
+    leaders = head.citation_share_leader
     if "received_full" in leaders:
-        full, frac = leaders["received_full"], leaders.get("received_frac", {})
-        frac_text = f" ({fmt_pct(frac['share'])} with fractional counting" if frac else ""
-        if frac and frac["unit"] != full["unit"]:
-            frac_text += f", where {unit_name(frac['unit'])} leads"
+        full, frac = leaders["received_full"], leaders.get("received_frac")
+        frac_text = f" ({fmt_pct(frac.share)} with fractional counting" if frac else ""
+        if frac and frac.unit != full.unit:
+            frac_text += f", where {unit_name(frac.unit)} leads"
         frac_text += ")" if frac else ""
         out.append(
-            f"In {year} {_possessive(unit_name(full['unit']))} AI works received "
-            f"{fmt_pct(full['share'])} of the citations received by AI works{frac_text}."
+            f"In {year} {_possessive(unit_name(full.unit))} AI works received "
+            f"{fmt_pct(full.share)} of the citations received by AI works{frac_text}."
         )
     cites = tables["citation_shares"].filter(year=year, window="received")
     key = [u for u in KEY_UNITS if _value(cites, "share_full", unit=u) is not None]
     if key:
         shares = {u: _value(cites, "share_full", unit=u) for u in key}
         out.append(f"Shares of the citations received in {year}: {_list(key, shares, fmt_pct)}.")
-    flows = [f for f in head.get("flows", []) if f.get("flow_share") is not None]
+    flows = [f for f in head.flows if f.flow_share is not None]
     if flows:
         parts = [
-            f"{fmt_pct(f['flow_share'])} of {_possessive(unit_name(f['source']))} AI works had a "
-            f"co-author in {unit_name(f['partner'])}"
+            f"{fmt_pct(f.flow_share)} of {_possessive(unit_name(f.source))} AI works had a "
+            f"co-author in {unit_name(f.partner)}"
             for f in flows
         ]
         out.append(f"In {year}, " + "; ".join(parts) + ".")
     partners: dict[str, list[str]] = {}
-    for unit, partner in head.get("top_partner", {}).items():
+    for unit, partner in head.top_partner.items():
         if partner is not None:
             partners.setdefault(partner, []).append(unit_name(unit))
     if partners:
@@ -258,22 +259,22 @@ def headline_sentences(
                 for p, us in sorted(partners.items())
             )
         )
-    connected = head.get("most_connected")
+    connected = head.most_connected
     if connected:
         out.append(
-            f"{unit_name(connected['unit'])} is the most connected country: "
-            f"{fmt_int(connected['strength'])} co-authorship links (co-authored works summed "
-            f"over partners) with {connected['partners']} partner countries."
+            f"{unit_name(connected.unit)} is the most connected country: "
+            f"{fmt_int(connected.strength)} co-authorship links (co-authored works summed "
+            f"over partners) with {connected.partners} partner countries."
         )
-    above = head.get("institutions_above", {})
-    threshold = definitions.get("threshold", "the threshold")
+    above = head.institutions_above
+    threshold = definitions.threshold
     key = [u for u in (*KEY_UNITS, "FR", "AFRICA") if u in above]
     if key:
         out.append(
             f"Institutions with more than {threshold} AI works in {year}: "
             f"{_list(key, above, fmt_int)}."
         )
-    people = head.get("researchers", {})
+    people = head.researchers
     key = [u for u in KEY_UNITS if u in people]
     if key:
         out.append(f"Active AI researchers in {year}: {_list(key, people, fmt_int)}.")
@@ -323,8 +324,8 @@ _METRIC_LABEL = {
 }
 
 
-def _our_definition(metric: str, options: Mapping[str, Any], first_year: int) -> str:
-    researchers = options.get("active_researcher", {})
+def _our_definition(metric: str, options: Definitions, first_year: int) -> str:
+    researchers = options.active_researcher
     return {
         "output": "works with at least one author in the unit (full counting); world = works "
         "naming any country",
@@ -336,8 +337,8 @@ def _our_definition(metric: str, options: Mapping[str, Any], first_year: int) ->
         "institutions_above": "institutions rolled up to their top-level parent, counting every "
         "AI work that lists them (full counting), strictly above "
         "the threshold",
-        "researchers": f"authors with at least {researchers.get('min_works', 1)} AI work(s) in "
-        f"the last {researchers.get('window_years', 1)} year(s), by the country "
+        "researchers": f"authors with at least {researchers.min_works} AI work(s) in "
+        f"the last {researchers.window_years} year(s), by the country "
         "of their latest work (fractional in brackets)",
         "most_connected_rank": "rank by strength: co-authored works summed over partner countries",
     }.get(metric, "")
@@ -345,7 +346,7 @@ def _our_definition(metric: str, options: Mapping[str, Any], first_year: int) ->
 
 def published_comparison(
     tables: Mapping[str, pl.DataFrame],
-    definitions: Mapping[str, Any],
+    definitions: Definitions,
     published: Sequence[PublishedFigure] | None = None,
 ) -> tuple[list[str], list[list[str]], list[str]]:
     """Headers, rows and sources: each published figure beside this dataset's own figure.
@@ -356,7 +357,7 @@ def published_comparison(
     published = read_published_figures() if published is None else published
     years = sorted(tables["coverage"]["year"].to_list())
     first_year = years[0] if years else 0
-    threshold = definitions.get("threshold", 50)
+    threshold = definitions.threshold
     rows = []
     sources: list[str] = []
     for fig in published:
@@ -673,28 +674,28 @@ def _main_tables(
 
 
 def _definitions(
-    definitions: Mapping[str, Any], manifest: Mapping[str, Any], years: Sequence[int]
+    definitions: Definitions, manifest: Mapping[str, Any], years: Sequence[int]
 ) -> list[str]:
     filters = manifest.get("filters") or {}
-    researchers = definitions.get("active_researcher", {})
-    corpus = definitions.get("corpus_filters", {})
+    researchers = definitions.active_researcher
+    corpus = definitions.corpus_filters
     return [
         f"Selection of AI works: {filters.get('selection', 'not recorded')} (OpenAlex); "
         f"publication years {years[0]}–{years[-1]}; work types: "
         f"{', '.join(filters.get('types') or []) or 'all'}; paratext "
-        f"{corpus.get('paratext', 'dropped')}, retracted works "
-        f"{corpus.get('retracted', 'dropped')}.",
+        f"{corpus.paratext}, retracted works "
+        f"{corpus.retracted}.",
         "Counting: full (a work counts once for every unit with an author there) and fractional "
         "(each authorship with a country carries 1/n of the work, split equally over its "
         "countries). Shares are of the works (or citations) that name at least one country.",
         "Citation windows: received = citations made in year Y (OpenAlex counts_by_year) to AI "
         f"works published up to Y, reaching back to {years[0]}; published = citations to date "
         "of the works published in Y.",
-        f"Institutions: threshold {definitions.get('threshold', 50)} works, strictly greater; "
+        f"Institutions: threshold {definitions.threshold} works, strictly greater; "
         f"roll-up to the top-level institution: "
-        f"{'yes' if definitions.get('institution_rollup', True) else 'no'}.",
-        f"Active researchers: at least {researchers.get('min_works', 1)} work(s) in the last "
-        f"{researchers.get('window_years', 1)} year(s), placed by their latest work.",
+        f"{'yes' if definitions.institution_rollup else 'no'}.",
+        f"Active researchers: at least {researchers.min_works} work(s) in the last "
+        f"{researchers.window_years} year(s), placed by their latest work.",
         "Units: countries are ISO 3166-1 alpha-2 codes as OpenAlex gives them (TW, HK and MO "
         "are their own units); EU27 is the 27 members since 2020 in every year; EU the members "
         "of each year; AFRICA the UN M49 region. Full definitions: METRICS.md.",
@@ -703,7 +704,7 @@ def _definitions(
 
 def write_report(
     tables: Mapping[str, pl.DataFrame],
-    summary: Mapping[str, Any],
+    summary: Summary,
     manifest: Mapping[str, Any],
     *,
     dataset_name: str,
@@ -715,8 +716,8 @@ def write_report(
 
     ``extra`` sections (e.g. the benchmark's year-over-year changes) go after the headlines.
     """
-    definitions = summary.get("definitions", {})
-    threshold = int(definitions.get("threshold", 50))
+    definitions = summary.definitions
+    threshold = definitions.threshold
     years = sorted(tables["coverage"]["year"].to_list())
     rendered = figures(tables, year=year, threshold=threshold)
     written = []
