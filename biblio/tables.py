@@ -167,8 +167,19 @@ def corpus_tables(
 
 
 def _conform(name: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with exactly the columns and types of the output table ``name``.
+
+    A NaN becomes null: an undefined value is null in every output table, never NaN
+    (CONTRACT.md, "Table formats"), whichever computation produced it.
+
+    >>> frame = pl.DataFrame({"unit": ["CN"], "year": [2024], "works_full": [0],
+    ...     "works_frac": [0.0], "share_full": [float("nan")], "share_frac": [None]})
+    >>> _conform("output", frame).row(0)
+    ('CN', 2024, 0, 0.0, None, None)
+    """
     schema = OUTPUT_TABLES[name]
-    out = pl.from_arrow(frame.select(schema.names).to_arrow().cast(schema))
+    frame = frame.select(schema.names).with_columns(pl.col(pl.Float32, pl.Float64).fill_nan(None))
+    out = pl.from_arrow(frame.to_arrow().cast(schema))
     assert isinstance(out, pl.DataFrame)
     return out
 

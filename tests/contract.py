@@ -81,3 +81,17 @@ def differences(name: str, ours: pl.DataFrame, expected_csv: Path) -> list[str]:
             if not math.isclose(fe, fo, rel_tol=1e-9, abs_tol=1e-12):
                 problems.append(f"{name} {key} {c}: expected {e}, ours {o}")
     return problems
+
+
+def nan_columns(frame: pl.DataFrame) -> list[str]:
+    """The columns of ``frame`` holding a NaN: a float NaN, or the text ``NaN`` read from a CSV
+    as strings."""
+
+    def has_nan(column: pl.Series) -> bool:
+        if column.dtype.is_float():
+            return bool(column.is_nan().any())
+        if column.dtype == pl.String:
+            return bool(column.str.to_lowercase().is_in(["nan", "-nan"]).any())
+        return False
+
+    return [column.name for column in frame.iter_columns() if has_nan(column)]
