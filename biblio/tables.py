@@ -10,10 +10,9 @@ True
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +39,17 @@ from biblio.metrics.institutions import (
 from biblio.metrics.output import output
 from biblio.metrics.researchers import researchers
 from biblio.schema import OUTPUT_TABLES
+from biblio.summary import (
+    ActiveResearcher,
+    CorpusFilters,
+    DatasetInfo,
+    Definitions,
+    Flow,
+    Leader,
+    MostConnected,
+    Summary,
+    YearSummary,
+)
 from biblio.units import DEFAULT_GROUPS, check_unit, is_country, load_groups
 
 __all__ = [
@@ -69,22 +79,17 @@ class MetricOptions:
     keep_paratext: bool = False
     keep_retracted: bool = False
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> Definitions:
         """The definitions in force, as written into summary.json and reports."""
-        return {
-            "counting": "full and fractional (authorship weights 1/n_w split over countries)",
-            "citation_windows": {
-                "received": "citations made in year Y to AI works published up to Y",
-                "published": "citations to date of the works published in Y",
-            },
-            "threshold": self.threshold,
-            "institution_rollup": self.rollup,
-            "active_researcher": {"min_works": self.min_works, "window_years": self.window_years},
-            "corpus_filters": {
-                "paratext": "kept" if self.keep_paratext else "dropped",
-                "retracted": "kept" if self.keep_retracted else "dropped",
-            },
-        }
+        return Definitions(
+            threshold=self.threshold,
+            institution_rollup=self.rollup,
+            active_researcher=ActiveResearcher(self.min_works, self.window_years),
+            corpus_filters=CorpusFilters(
+                paratext="kept" if self.keep_paratext else "dropped",
+                retracted="kept" if self.keep_retracted else "dropped",
+            ),
+        )
 
 
 def _check_options(options: MetricOptions) -> None:
@@ -165,8 +170,19 @@ def corpus_tables(
 
 
 def _conform(name: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with exactly the columns and types of the output table ``name``.
+
+    A NaN becomes null: an undefined value is null in every output table, never NaN
+    (CONTRACT.md, "Table formats"), whichever computation produced it.
+
+    >>> frame = pl.DataFrame({"unit": ["CN"], "year": [2024], "works_full": [0],
+    ...     "works_frac": [0.0], "share_full": [float("nan")], "share_frac": [None]})
+    >>> _conform("output", frame).row(0)
+    ('CN', 2024, 0, 0.0, None, None)
+    """
     schema = OUTPUT_TABLES[name]
-    out = pl.from_arrow(frame.select(schema.names).to_arrow().cast(schema))
+    frame = frame.select(schema.names).with_columns(pl.col(pl.Float32, pl.Float64).fill_nan(None))
+    out = pl.from_arrow(frame.to_arrow().cast(schema))
     assert isinstance(out, pl.DataFrame)
     return out
 
@@ -212,10 +228,10 @@ def _value(frame: pl.DataFrame, column: str, **where: Any) -> Any:
     return rows[column].item() if rows.height == 1 else None
 
 
-def summarise(tables: dict[str, pl.DataFrame], options: MetricOptions) -> dict[str, Any]:
+def summarise(tables: dict[str, pl.DataFrame], options: MetricOptions) -> Summary:
     """The headline figures per year: citation-share leader, published flows, most connected
     unit, institutions above the threshold and active researchers per unit."""
-    by_year: dict[str, Any] = {}
+    by_year: dict[int, YearSummary] = {}
     for year in tables["coverage"]["year"].to_list():
         cites = tables["citation_shares"].filter(year=year)
         countries = cites.filter(pl.col("unit").map_elements(is_country, return_dtype=pl.Boolean))
@@ -226,19 +242,14 @@ def summarise(tables: dict[str, pl.DataFrame], options: MetricOptions) -> dict[s
                     [f"share_{counting}", "unit"], descending=[True, False], nulls_last=True
                 )
                 if ranked.height and ranked[f"share_{counting}"][0] is not None:
-                    leaders[f"{window}_{counting}"] = {
-                        "unit": ranked["unit"][0],
-                        "share": ranked[f"share_{counting}"][0],
-                    }
+                    leaders[f"{window}_{counting}"] = Leader(
+                        unit=ranked["unit"][0], share=ranked[f"share_{counting}"][0]
+                    )
         flows_y = tables["flows"].filter(year=year)
-        published_flows = [
-            {
-                "source": s,
-                "partner": p,
-                "flow_share": _value(flows_y, "flow_share", source=s, partner=p),
-            }
+        published_flows = tuple(
+            Flow(s, p, flow_share=_value(flows_y, "flow_share", source=s, partner=p))
             for s, p in (("US", "CN"), ("CN", "US+GB+EU27"), ("GB", "CN"), ("EU27", "CN"))
-        ]
+        )
         top_partners = {}
         for unit in ("US", "GB", "EU27", "CN"):
             ranked = flows_y.filter(
@@ -254,28 +265,28 @@ def summarise(tables: dict[str, pl.DataFrame], options: MetricOptions) -> dict[s
         )
         above = tables["institutions_above"].filter(year=year)
         people = tables["researchers"].filter(year=year)
-        by_year[str(year)] = {
-            "attributed_works": _value(tables["coverage"], "attributed", year=year),
-            "citation_share_leader": leaders,
-            "flows": published_flows,
-            "top_partner": top_partners,
-            "most_connected": (
-                {
-                    "unit": nodes["unit"][0],
-                    "strength": nodes["strength"][0],
-                    "partners": nodes["partners"][0],
-                }
+        by_year[year] = YearSummary(
+            attributed_works=_value(tables["coverage"], "attributed", year=year),
+            citation_share_leader=leaders,
+            flows=published_flows,
+            top_partner=top_partners,
+            most_connected=(
+                MostConnected(
+                    unit=nodes["unit"][0],
+                    strength=nodes["strength"][0],
+                    partners=nodes["partners"][0],
+                )
                 if nodes.height
                 else None
             ),
-            "institutions_above": dict(
+            institutions_above=dict(
                 zip(above["unit"].to_list(), above["institutions_above"].to_list(), strict=True)
             ),
-            "researchers": dict(
+            researchers=dict(
                 zip(people["unit"].to_list(), people["researchers_full"].to_list(), strict=True)
             ),
-        }
-    return {"definitions": options.describe(), "years": by_year}
+        )
+    return Summary(definitions=options.describe(), years=by_year)
 
 
 def run_metrics(dataset: str | Path, options: MetricOptions, *, out: Path) -> list[Path]:
@@ -296,10 +307,8 @@ def run_metrics(dataset: str | Path, options: MetricOptions, *, out: Path) -> li
                 else:
                     frame.write_csv(tmp)
             written.append(path)
-    summary = summarise(tables, options)
-    summary["dataset"] = {"name": opened.name, "manifest": opened.manifest}
+    summary = replace(summarise(tables, options), dataset=DatasetInfo(opened.name, opened.manifest))
     with atomic_write(out / "summary.json") as fh:
-        json.dump(summary, fh, indent=2, sort_keys=True, default=str)
-        fh.write("\n")
+        fh.write(summary.dumps())
     written.append(out / "summary.json")
     return written

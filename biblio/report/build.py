@@ -49,6 +49,7 @@ from biblio.report.headlines import headline_sentences
 from biblio.report.html import render_html
 from biblio.report.main_tables import tables_section
 from biblio.report.markdown import render_markdown
+from biblio.summary import Summary
 
 __all__ = [
     "build_report",
@@ -110,7 +111,7 @@ def _synthetic_notice(manifest: Mapping[str, Any]) -> Alert | None:
 
 def report_document(
     tables: Mapping[str, pl.DataFrame],
-    summary: Mapping[str, Any],
+    summary: Summary,
     manifest: Mapping[str, Any],
     *,
     dataset_name: str,
@@ -123,7 +124,7 @@ def report_document(
     ``summary`` is :func:`biblio.tables.summarise`'s output; ``figures`` are the rendered
     figures (:func:`biblio.report.figures.report_figures`).
     """
-    definitions = summary.get("definitions", {})
+    definitions = summary.definitions
     years = sorted(tables["coverage"]["year"].to_list())
     notice = _synthetic_notice(manifest)
     manifest_text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False, default=str)
@@ -143,7 +144,7 @@ def report_document(
 
 def write_report(
     tables: Mapping[str, pl.DataFrame],
-    summary: Mapping[str, Any],
+    summary: Summary,
     manifest: Mapping[str, Any],
     *,
     dataset_name: str,
@@ -155,7 +156,7 @@ def write_report(
 
     ``extra`` sections (e.g. the benchmark's year-over-year changes) go after the headlines.
     """
-    threshold = int(summary.get("definitions", {}).get("threshold", 50))
+    threshold = summary.definitions.threshold
     document = report_document(
         tables,
         summary,
