@@ -82,7 +82,7 @@ def report_year(
     created = str(manifest.get("created") or "")
     fetched = int(created[:4]) if created[:4].isdigit() else None
     complete = [y for y in years if fetched is None or y < fetched]
-    return (complete or years)[-1]
+    return int((complete or years)[-1])
 
 
 def check_year(dataset: Dataset, year: int | None) -> None:
