@@ -97,9 +97,17 @@ def _parser() -> argparse.ArgumentParser:
 
     ingest = sub.add_parser("ingest", help="build a dataset from OpenAlex snapshot files")
     common(ingest)
-    ingest.add_argument("snapshot", type=Path, help="snapshot folder (with works/, institutions/)")
+    ingest.add_argument(
+        "snapshot", type=Path, help="snapshot folder: parquet/ and/or jsonl/ (2026), or works/"
+    )
     selection(ingest)
-    ingest.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ingest.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="parts at once")
+    ingest.add_argument(
+        "--format",
+        choices=("parquet", "jsonl"),
+        default=None,
+        help="format folder of a 2026 snapshot to read (default: parquet when present)",
+    )
 
     metrics = sub.add_parser("metrics", help="write every table of METRICS.md")
     common(metrics)
@@ -168,12 +176,14 @@ def _run(args: argparse.Namespace) -> None:
                 progress=display,
             )
         else:
-            from fetchers.snapshot import ingest_snapshot
+            from fetchers.snapshot import find_layout, ingest_snapshot
 
+            print(find_layout(args.snapshot, args.format).describe(), flush=True)
             manifest = ingest_snapshot(
                 args.snapshot,
                 final,
                 filters=filters,
+                fmt=args.format,
                 workers=args.workers,
                 refresh=args.refresh,
                 progress=display,
