@@ -62,6 +62,9 @@ def _pairs(text: str) -> list[tuple[str, str]]:
     return pairs
 
 
+_SELECTION_HELP = "definition of AI work to compute for, one the dataset holds (default: its first)"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="biblio", description=__doc__.splitlines()[0])
     parser.add_argument("--cache", type=Path, default=Path("cache"), help="data folder")
@@ -121,6 +124,7 @@ def _parser() -> argparse.ArgumentParser:
     metrics.add_argument("--min-works", type=int, default=1, help="k of active researchers")
     metrics.add_argument("--window-years", type=int, default=1, help="m of active researchers")
     metrics.add_argument("--out", type=Path, required=True)
+    metrics.add_argument("--selection", default=None, help=_SELECTION_HELP)
 
     for name, help_text, default_out in (
         ("report", "build the HTML and Markdown report", "reports/{year}"),
@@ -133,6 +137,7 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--out", type=Path, default=None, help=f"default: {default_out}")
         p.add_argument("--groups", type=Path, default=None, help="TOML file of unit groups")
         p.add_argument("--threshold", type=int, default=50)
+        p.add_argument("--selection", default=None, help=_SELECTION_HELP)
         if name == "benchmark":
             p.add_argument("--previous", type=Path, default=None, help="last year's bundle")
     return parser
@@ -205,6 +210,7 @@ def _run(args: argparse.Namespace) -> None:
             min_works=args.min_works,
             window_years=args.window_years,
             pairs=tuple(args.pairs),
+            selection=args.selection,
         )
         written = run_metrics(dataset_path, options, out=args.out)
         print(f"{len(written)} files in {args.out}")
@@ -212,7 +218,12 @@ def _run(args: argparse.Namespace) -> None:
         from biblio.report import build_report
 
         out = build_report(
-            dataset_path, year=args.year, out=args.out, groups=args.groups, threshold=args.threshold
+            dataset_path,
+            year=args.year,
+            out=args.out,
+            groups=args.groups,
+            threshold=args.threshold,
+            selection=args.selection,
         )
         print(f"report in {out}")
     elif args.command == "benchmark":
@@ -225,6 +236,7 @@ def _run(args: argparse.Namespace) -> None:
             groups=args.groups,
             threshold=args.threshold,
             previous=args.previous,
+            selection=args.selection,
         )
         print(f"benchmark bundle in {out}")
 

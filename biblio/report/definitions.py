@@ -27,10 +27,11 @@ def definitions_section(
     filters = manifest.get("filters") or {}
     researchers = definitions.get("active_researcher", {})
     corpus = definitions.get("corpus_filters", {})
+    selection = definitions.get("selection") or filters.get("selection", "not recorded")
     return Section(
         TITLE,
         BulletList(
-            f"Selection of AI works: {filters.get('selection', 'not recorded')} (OpenAlex); "
+            f"Selection of AI works: {selection} (OpenAlex); "
             f"publication years {years[0]}–{years[-1]}; work types: "
             f"{', '.join(filters.get('types') or []) or 'all'}; paratext "
             f"{corpus.get('paratext', 'dropped')}, retracted works "
