@@ -37,6 +37,7 @@ from fetchers.snapshot.layout import COMBINED_MANIFEST, ENTITY_MANIFEST
 
 __all__ = [
     "infer_parquet_schema",
+    "write_combined_manifest",
     "write_entity",
     "write_manifest",
     "write_parquet_part",
@@ -114,10 +115,12 @@ def infer_parquet_schema(lines: Iterable[bytes]) -> pa.Schema:
     return pj.read_json(pa.BufferReader(data), read_options=pj.ReadOptions(block_size=block)).schema
 
 
-def write_parquet_part(path: Path, lines: Sequence[bytes], schema: pa.Schema) -> int:
-    """Write JSON lines as one snappy Parquet file with ``schema``; return the rows written."""
+def write_parquet_part(path: Path, lines: Sequence[bytes] | bytes, schema: pa.Schema) -> int:
+    """Write JSON lines (a sequence, or one newline-separated buffer) as one snappy Parquet
+    file with ``schema``; return the rows written."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = b"\n".join(lines) + b"\n" if lines else b""
+    joined = b"\n".join(lines) + b"\n" if lines and not isinstance(lines, bytes) else b""
+    data = lines if isinstance(lines, bytes) else joined
     if data:
         table = pj.read_json(
             pa.BufferReader(data),
@@ -130,7 +133,10 @@ def write_parquet_part(path: Path, lines: Sequence[bytes], schema: pa.Schema) ->
     return table.num_rows
 
 
-def _combined_manifest(root: Path, fmt: str, counts: Mapping[str, Mapping[str, int]]) -> None:
+def write_combined_manifest(root: Path, fmt: str, counts: Mapping[str, Mapping[str, int]]) -> None:
+    """Write ``root/<fmt>/manifest.json`` listing ``{entity: {part path: records}}``, each entry
+    a ``url`` and a ``meta`` with ``content_length`` and ``record_count`` (our guess at the
+    unpublished shape; the reader does not depend on it)."""
     folder = root / fmt
     entries = [
         {
@@ -179,4 +185,4 @@ def write_snapshot(
                 counts["parquet"][entity][f"{rel}.parquet"] = rows
     for fmt in formats:
         (root / fmt).mkdir(parents=True, exist_ok=True)
-        _combined_manifest(root, fmt, counts[fmt])
+        write_combined_manifest(root, fmt, counts[fmt])
