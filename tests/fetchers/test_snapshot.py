@@ -577,3 +577,28 @@ def test_blocks_are_whole_lines_in_order(tmp_path: Path, block_bytes: int) -> No
     assert [offset for offset, _, _ in units] == [
         sum(end for _, _, end in units[:k]) for k in range(len(units))
     ]
+
+
+def test_prefilter_with_several_selections_keeps_what_any_of_them_matches(
+    c400: tuple[Records, Records],
+) -> None:
+    three = tuple(
+        Selection.parse(s) for s in ("subfield:1702", "topic-subfield:1702", "concept:C154945302")
+    )
+    filters = WorkFilter(selections=three)
+    found = needles(filters)
+    assert found is not None and len(found[0]) == 2  # "1702" serves both subfield selections
+    # Each record among four that match nothing, so that the pre-filter skips lines.
+    filler = [b'{"id": "https://openalex.org/W9%d", "type": "article"}' % k for k in range(4)]
+    lines = [line for w in c400[0] for line in (_line(w), *filler)]
+    skipped = 0
+    for start in range(0, len(lines), 100):
+        part = b"\n".join(lines[start : start + 100]) + b"\n"
+        small = prefilter_block(part, *found)
+        skipped += part.count(b"\n") - small.count(b"\n")
+        whole = read_works(part, selections=three).filter(filters.expr())
+        kept = whole.clear()
+        if small:
+            kept = read_works(small, selections=three).filter(filters.expr())
+        assert_frame_equal(kept.with_columns(filters.tags()), whole.with_columns(filters.tags()))
+    assert skipped > 0  # the pre-filter really dropped lines
