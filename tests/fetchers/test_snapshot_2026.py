@@ -128,12 +128,14 @@ def load_jsonl_gz(path: Path) -> Records:
 def test_other_parquet_types_give_the_same_dataset(tmp_path: Path, snapshot26: Path) -> None:
     _ingest(snapshot26, tmp_path / "cache" / "plain")
     # The same files with large lists and strings, dictionary-encoded ids and typed dates.
+    typed = {"publication_date": pa.date32(), "updated_date": pa.timestamp("us")}
     for path in (snapshot26 / "parquet").rglob("*.parquet"):
         table = pq.read_table(path)
-        fields = [pa.field(f.name, _widen(f.type)) for f in table.schema]
+        fields = [pa.field(f.name, typed.get(f.name) or _widen(f.type)) for f in table.schema]
         table = table.cast(pa.schema(fields))
         table = table.set_column(0, "id", table["id"].dictionary_encode())
         pq.write_table(table, path)
+    assert pq.read_schema(path).field("updated_date").type == pa.timestamp("us")
     (snapshot26 / "jsonl").rename(tmp_path / "jsonl-elsewhere")
     _ingest(snapshot26, tmp_path / "cache" / "wide", refresh=True)
     assert_same_dataset(tmp_path / "cache" / "plain", tmp_path / "cache" / "wide")
