@@ -183,7 +183,8 @@ def _run(args: argparse.Namespace) -> None:
         else:
             from fetchers.snapshot import find_layout, ingest_snapshot
 
-            print(find_layout(args.snapshot, args.format).describe(), flush=True)
+            if args.refresh or not (final / "manifest.json").exists():  # else: kept as it is
+                print(find_layout(args.snapshot, args.format).describe(), flush=True)
             manifest = ingest_snapshot(
                 args.snapshot,
                 final,
