@@ -41,7 +41,7 @@ import pyarrow as pa
 
 from biblio.errors import InputError
 from biblio.io import atomic_write, file_sha256, open_dataset, publish_dataset
-from biblio.report.build import check_year, report_year, write_report
+from biblio.report.build import check_year, definitions_compared, report_year, write_report
 from biblio.report.document import Block, Paragraph, Section, Table
 from biblio.report.format import fmt_int, fmt_pct
 from biblio.report.published import INSTITUTION_UNITS, KEY_UNITS
@@ -101,7 +101,13 @@ def _file_props(root: Path, relative: str, *, count_bytes: bool = True) -> dict[
 
 
 def datapackage(
-    root: Path, *, year: int, manifest: Mapping[str, Any], dataset_name: str, version: str
+    root: Path,
+    *,
+    year: int,
+    manifest: Mapping[str, Any],
+    dataset_name: str,
+    version: str,
+    selection: str | None = None,
 ) -> dict[str, Any]:
     """The Frictionless Data Package of a bundle folder whose tables are already written."""
     resources: list[dict[str, Any]] = []
@@ -191,7 +197,9 @@ def datapackage(
             "report_year": year,
             "dataset": dataset_name,
             "synthetic": synthetic,
-            "selection": (manifest.get("filters") or {}).get("selection"),
+            "selection": (manifest.get("filters") or {}).get("selection")
+            if selection is None
+            else selection,
         },
         "resources": resources,
     }
@@ -455,13 +463,15 @@ def build_benchmark(
     groups: Path | None = None,
     threshold: int = 50,
     previous: Path | None = None,
+    selection: str | None = None,
 ) -> Path:
     """Write the benchmark bundle of a dataset for ``year``; return its folder.
 
     ``out`` defaults to ``reports/benchmark-<year>``; an existing bundle there is replaced.
+    ``selection`` is the definition of AI work (default: the dataset's first).
     """
     from biblio import __version__
-    from biblio.tables import MetricOptions, run_metrics
+    from biblio.tables import MetricOptions, resolve_selection, run_metrics
 
     if previous is not None and not (previous / "datapackage.json").is_file():
         raise InputError(
@@ -470,7 +480,8 @@ def build_benchmark(
         )
     dataset = open_dataset(dataset_path)
     check_year(dataset, year)
-    options = MetricOptions(threshold=threshold, groups=groups)
+    chosen = resolve_selection(dataset, selection)
+    options = MetricOptions(threshold=threshold, groups=groups, selection=chosen)
     parent = out.parent if out is not None else Path("reports")
     staging = parent / f".{out.name if out is not None else 'benchmark'}.partial"
     if staging.exists():
@@ -481,9 +492,10 @@ def build_benchmark(
         summary = Summary.loads((staging / TABLES_DIR / "summary.json").read_text("utf-8"))
         year = report_year(tables, dataset.manifest, year)
         final = out if out is not None else parent / f"benchmark-{year}"
-        extra: Sequence[Section] = ()
+        extra: list[Section] = []
         if previous is not None:
             extra = [year_over_year(previous, summary=summary, tables=tables, year=year)]
+        extra += definitions_compared(dataset, options, (tables, summary), year)
         write_report(
             tables,
             summary,
@@ -502,6 +514,7 @@ def build_benchmark(
             manifest=dataset.manifest,
             dataset_name=dataset.name,
             version=__version__,
+            selection=chosen,
         )
         with atomic_write(staging / "datapackage.json") as fh:
             json.dump(package, fh, indent=2, ensure_ascii=False)

@@ -75,10 +75,21 @@ class Definitions:
     corpus_filters: CorpusFilters = CorpusFilters()
     counting: str = "full and fractional (authorship weights 1/n_w split over countries)"
     citation_windows: CitationWindows = CitationWindows()
+    #: The definition of AI work the tables are computed for (None: the dataset's only one).
+    selection: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object of the definitions (``selection`` only when one was chosen)."""
+        out = asdict(self)
+        if self.selection is None:
+            del out["selection"]
+        return out
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Definitions:
+        """The definitions of a ``summary.json`` object."""
         return cls(
+            selection=data.get("selection"),
             threshold=data["threshold"],
             institution_rollup=data["institution_rollup"],
             active_researcher=ActiveResearcher(**data["active_researcher"]),
@@ -166,7 +177,7 @@ class Summary:
     def to_json(self) -> dict[str, Any]:
         """The JSON object of ``summary.json`` (years keyed by strings)."""
         out: dict[str, Any] = {
-            "definitions": asdict(self.definitions),
+            "definitions": self.definitions.to_json(),
             "years": {str(year): asdict(head) for year, head in self.years.items()},
         }
         if self.dataset is not None:

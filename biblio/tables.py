@@ -19,6 +19,7 @@ from typing import Any
 import polars as pl
 
 from biblio.corpus import Corpus, corpus_countries, corpus_years, prepare, select_works
+from biblio.dataset.selection import Selection
 from biblio.errors import InputError, UsageError
 from biblio.io import Dataset, atomic_path, atomic_write, open_dataset
 from biblio.metrics.citations import citation_shares
@@ -57,6 +58,9 @@ __all__ = [
     "compute_tables",
     "corpus_tables",
     "default_units",
+    "definition_works",
+    "held_selections",
+    "resolve_selection",
     "run_metrics",
     "summarise",
 ]
@@ -78,10 +82,13 @@ class MetricOptions:
     pairs: Sequence[tuple[str, str]] = field(default_factory=tuple)
     keep_paratext: bool = False
     keep_retracted: bool = False
+    #: The definition of AI work to compute for (``None``: the dataset's first).
+    selection: str | None = None
 
     def describe(self) -> Definitions:
         """The definitions in force, as written into summary.json and reports."""
         return Definitions(
+            selection=self.selection,
             threshold=self.threshold,
             institution_rollup=self.rollup,
             active_researcher=ActiveResearcher(self.min_works, self.window_years),
@@ -187,25 +194,68 @@ def _conform(name: str, frame: pl.DataFrame) -> pl.DataFrame:
     return out
 
 
+def held_selections(manifest: dict[str, Any]) -> list[str]:
+    """The definitions of AI work a dataset holds, its default first (from its manifest).
+
+    >>> held_selections({"filters": {"selections": ["subfield:1702", "concept:C154945302"]}})
+    ['subfield:1702', 'concept:C154945302']
+    >>> held_selections({"filters": {"selection": "subfield:1702"}}), held_selections({})
+    (['subfield:1702'], [])
+    """
+    filters = manifest.get("filters") or {}
+    held = filters.get("selections") or ([filters["selection"]] if filters.get("selection") else [])
+    return [str(s) for s in held]
+
+
+def resolve_selection(dataset: Dataset, selection: str | None) -> str | None:
+    """The definition to compute for: ``selection`` (checked against those the dataset holds)
+    or the dataset's first; ``None`` when the manifest records none and none was asked for.
+
+    Raises :class:`~biblio.errors.UsageError` naming the definitions the dataset holds when it
+    lacks ``selection``.
+    """
+    held = held_selections(dataset.manifest)
+    if selection is None:
+        return held[0] if held else None
+    chosen = str(Selection.parse(selection))
+    if chosen not in held:
+        holds = ", ".join(held) if held else "no recorded definition"
+        raise UsageError(
+            f"--selection {chosen}: dataset {dataset.name!r} holds {holds}; choose one of "
+            "those, or build a dataset with it (biblio fetch/ingest --selection, repeatable)"
+        )
+    return chosen
+
+
+def definition_works(dataset: Dataset, selection: str | None) -> pl.LazyFrame:
+    """The dataset's works that meet ``selection`` (every work when it holds one definition)."""
+    if selection is None or len(held_selections(dataset.manifest)) <= 1:
+        return dataset.works
+    return dataset.works.filter(pl.col("selections").list.contains(pl.lit(selection)))
+
+
 def compute_tables(dataset: Dataset, options: MetricOptions) -> dict[str, pl.DataFrame]:
-    """Every table of METRICS.md for a dataset opened with :func:`biblio.io.open_dataset`."""
+    """Every table of METRICS.md for a dataset opened with :func:`biblio.io.open_dataset`,
+    computed from the works that meet ``options.selection`` (default: the dataset's first
+    definition of AI work)."""
     _check_options(options)
     groups = load_groups(options.groups)
+    chosen = resolve_selection(dataset, options.selection)
+    works = definition_works(dataset, chosen)
     selected = select_works(
-        dataset.works,
+        works,
         keep_paratext=options.keep_paratext,
         keep_retracted=options.keep_retracted,
     )
     present = corpus_years(selected)
     if not present:
-        selection = dataset.manifest.get("filters", {}).get("selection", "?")
         raise InputError(
             f"dataset {dataset.name!r} holds no works after the corpus filters "
-            f"(selection {selection}); check its years and selection"
+            f"(selection {chosen or '?'}); check its years and selection"
         )
     years = _report_years(present, options.years)
     corpus = prepare(
-        dataset.works,
+        works,
         dataset.authorships,
         dataset.institutions,
         years=years,
@@ -295,6 +345,7 @@ def run_metrics(dataset: str | Path, options: MetricOptions, *, out: Path) -> li
     Each file appears whole or not at all.
     """
     opened = open_dataset(dataset)
+    options = replace(options, selection=resolve_selection(opened, options.selection))
     tables = compute_tables(opened, options)
     out.mkdir(parents=True, exist_ok=True)
     written = []

@@ -33,6 +33,8 @@ __all__ = [
     "SELECT_FIELDS",
     "normalise_institutions",
     "normalise_works",
+    "raw_institutions_schema",
+    "raw_works_schema",
     "read_institutions",
     "read_works",
     "short_id",
@@ -127,6 +129,24 @@ def _read(data: bytes, schema: pa.Schema, source: str) -> pl.DataFrame:
     return frame
 
 
+def raw_works_schema(selections: Sequence[Selection] = ()) -> pa.Schema:
+    """The raw fields of a work record biblio reads, with those the selections' predicates read
+    (also what the snapshot's Parquet reader projects).
+
+    >>> raw_works_schema().names[:3]
+    ['id', 'doi', 'title']
+    """
+    fields = dict(_RAW_WORK_FIELDS)
+    for name in (f for s in selections for f in s.raw_fields):
+        fields[name] = _RAW_SELECTION_FIELDS[name]
+    return pa.schema(list(fields.items()))
+
+
+def raw_institutions_schema() -> pa.Schema:
+    """The raw fields of an institution record biblio reads."""
+    return _RAW_INSTITUTION
+
+
 def read_works(
     data: bytes, *, selections: Sequence[Selection] = (), source: str = "works"
 ) -> pl.DataFrame:
@@ -134,10 +154,7 @@ def read_works(
 
     ``selections`` add the raw fields their predicates read; ``source`` names the input in errors.
     """
-    fields = dict(_RAW_WORK_FIELDS)
-    for name in (f for s in selections for f in s.raw_fields):
-        fields[name] = _RAW_SELECTION_FIELDS[name]
-    return _read(data, pa.schema(list(fields.items())), source)
+    return _read(data, raw_works_schema(selections), source)
 
 
 def read_institutions(data: bytes, *, source: str = "institutions") -> pl.DataFrame:

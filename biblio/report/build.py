@@ -49,11 +49,13 @@ from biblio.report.headlines import headline_sentences
 from biblio.report.html import render_html
 from biblio.report.main_tables import tables_section
 from biblio.report.markdown import render_markdown
+from biblio.report.selections import definition_figures, selections_section
 from biblio.summary import Summary
 
 __all__ = [
     "build_report",
     "check_year",
+    "definitions_compared",
     "report_document",
     "report_year",
     "write_report",
@@ -142,6 +144,23 @@ def report_document(
     return Document(title, *blocks)
 
 
+def definitions_compared(
+    dataset: Dataset,
+    options: Any,
+    own: tuple[Mapping[str, pl.DataFrame], Summary],
+    year: int,
+) -> list[Section]:
+    """The section "How the definition of AI moves the figures" when the dataset holds several
+    definitions of AI work (else nothing); ``options`` are the report's
+    :class:`~biblio.tables.MetricOptions`, ``own`` its tables and summary."""
+    from biblio.tables import held_selections
+
+    if len(held_selections(dataset.manifest)) < 2 or options.selection is None:
+        return []
+    figures = definition_figures(dataset, options, own, year)
+    return [selections_section(figures, year, chosen=options.selection)]
+
+
 def write_report(
     tables: Mapping[str, pl.DataFrame],
     summary: Summary,
@@ -189,20 +208,33 @@ def build_report(
     out: Path | None = None,
     groups: Path | None = None,
     threshold: int = 50,
+    selection: str | None = None,
 ) -> Path:
     """Compute every table of a dataset and write the report for ``year``; return its folder.
 
-    ``out`` defaults to ``reports/<year>``.
+    ``out`` defaults to ``reports/<year>``; ``selection`` is the definition of AI work to report
+    (default: the dataset's first). A dataset holding several definitions gets the section
+    comparing them (:mod:`biblio.report.selections`).
     """
-    from biblio.tables import MetricOptions, compute_tables, summarise
+    from biblio.tables import MetricOptions, compute_tables, resolve_selection, summarise
 
     dataset = open_dataset(dataset_path)
     check_year(dataset, year)
-    options = MetricOptions(threshold=threshold, groups=groups)
+    chosen = resolve_selection(dataset, selection)
+    options = MetricOptions(threshold=threshold, groups=groups, selection=chosen)
     tables = compute_tables(dataset, options)
     year = report_year(tables, dataset.manifest, year)
     out = out if out is not None else Path("reports") / str(year)
     summary = summarise(tables, options)
-    write_report(tables, summary, dataset.manifest, dataset_name=dataset.name, year=year, out=out)
+    extra = definitions_compared(dataset, options, (tables, summary), year)
+    write_report(
+        tables,
+        summary,
+        dataset.manifest,
+        dataset_name=dataset.name,
+        year=year,
+        out=out,
+        extra=extra,
+    )
     log.info("report for %s in %s", year, out)
     return out

@@ -28,10 +28,11 @@ def definitions_section(
     filters = manifest.get("filters") or {}
     researchers = definitions.active_researcher
     corpus = definitions.corpus_filters
+    selection = definitions.selection or filters.get("selection", "not recorded")
     return Section(
         TITLE,
         BulletList(
-            f"Selection of AI works: {filters.get('selection', 'not recorded')} (OpenAlex); "
+            f"Selection of AI works: {selection} (OpenAlex); "
             f"publication years {years[0]}–{years[-1]}; work types: "
             f"{', '.join(filters.get('types') or []) or 'all'}; paratext "
             f"{corpus.paratext}, retracted works {corpus.retracted}.",
