@@ -73,6 +73,8 @@ PRIMARY_KEYS: dict[str, list[str]] = {
     "institution_output": ["institution_id", "year"],
     "researchers": ["unit", "year"],
     "coverage": ["year"],
+    "citation_trend": ["unit", "year"],
+    "large_works": ["work_id", "year", "country"],
 }
 
 _TABLE_DOC = {
@@ -87,6 +89,10 @@ _TABLE_DOC = {
     "institution_output": "AI works per (rolled-up) institution and year (§6).",
     "researchers": "Active AI researchers per unit and year (§7).",
     "coverage": "Coverage per year: works and authorships with and without country (§8).",
+    "citation_trend": "Citations made in each year to the AI works of the three years up to it, "
+    "per unit: a fixed window from year to year (docs/metrics.md).",
+    "large_works": "Attributed works with more authorships than the threshold (consortium "
+    "papers), one row per country (docs/metrics.md).",
 }
 
 _FIELD_DOC = {
@@ -138,6 +144,11 @@ _FIELD_DOC = {
     "authorships_with_country": "authorships with at least one country",
     "authors_with_id": "distinct non-null author ids",
     "institutions_missing_country": "listed institutions with no record or no country",
+    "cited_years": "publication years Y-k+1 … Y whose works the citations of year Y count",
+    "work_id": "OpenAlex work id",
+    "authorship_threshold": "a large work has more authorships than this",
+    "work_authorships": "authorships of the work",
+    "country": "a country of the work (ISO 3166-1 alpha-2)",
 }
 _SHARES = {
     "share_full",

@@ -179,6 +179,24 @@ OUTPUT_TABLES: dict[str, pa.Schema] = {
         ("authors_with_id", _int),
         ("institutions_missing_country", _int),
     ),
+    # Beyond METRICS.md, defined in docs/metrics.md: the report's citation trend with a fixed
+    # window, and the works with very many authors that a finding may rest on.
+    "citation_trend": _table(
+        ("unit", _str),
+        ("year", _int),
+        ("cited_years", _int),
+        ("citations_full", _int),
+        ("citations_frac", _float),
+        ("share_full", _float),
+        ("share_frac", _float),
+    ),
+    "large_works": _table(
+        ("work_id", _str),
+        ("year", _int),
+        ("authorship_threshold", _int),
+        ("work_authorships", _int),
+        ("country", _str),
+    ),
 }
 
 
