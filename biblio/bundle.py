@@ -358,16 +358,18 @@ def sha256sums(hashes: Mapping[str, str]) -> str:
 
 # -- year over year ----------------------------------------------------------------------------
 def headline_figures(summary: Mapping[str, Any], year: int) -> dict[str, Any]:
-    """The headline figures of one year of ``summary.json``, flattened to label → value.
+    """The headline figures of one year of ``summary.json``, flattened to label → value; every
+    label says its counting.
 
     >>> summary = {"years": {"2024": {"attributed_works": 10, "most_connected": {"unit": "CN",
     ...     "strength": 3, "partners": 2}, "researchers": {"CN": 5, "XX": 1}}}}
     >>> for label, value in headline_figures(summary, 2024).items():
     ...     print(f"{label}: {value}")
     AI works naming a country: 10
-    most connected country: CN
-    most connected: co-authorship links: 3
-    active researchers: CN: 5
+    most connected country (co-authored works summed over partners): CN
+    most connected: co-authored works summed over partners (full counting): 3
+    most connected: partner countries: 2
+    active researchers (full counting): CN: 5
     """
     head = summary.get("years", {}).get(str(year))
     if head is None:
@@ -376,24 +378,34 @@ def headline_figures(summary: Mapping[str, Any], year: int) -> dict[str, Any]:
     for key, leader in sorted(head.get("citation_share_leader", {}).items()):
         window, _, counting = key.partition("_")
         label = (
-            f"citation share leader ({window}, {'fractional' if counting == 'frac' else counting})"
+            f"citation share leader ({window}, "
+            f"{'fractional' if counting == 'frac' else counting} counting)"
         )
         out[label] = leader.get("unit")
         out[f"{label}: share"] = leader.get("share")
     for flow in head.get("flows", []):
-        out[f"flow share {flow['source']}→{flow['partner']}"] = flow.get("flow_share")
-    for unit, partner in head.get("top_partner", {}).items():
-        out[f"top partner of {unit}"] = partner
+        out[f"flow share {flow['source']}→{flow['partner']} (full counting)"] = flow.get(
+            "flow_share"
+        )
+    for unit, partner in sorted(head.get("top_partner", {}).items()):
+        out[f"top partner of {unit} (most co-authored works)"] = partner
     connected = head.get("most_connected")
     if connected:
-        out["most connected country"] = connected.get("unit")
-        out["most connected: co-authorship links"] = connected.get("strength")
+        out["most connected country (co-authored works summed over partners)"] = connected.get(
+            "unit"
+        )
+        out["most connected: co-authored works summed over partners (full counting)"] = (
+            connected.get("strength")
+        )
+        out["most connected: partner countries"] = connected.get("partners")
     for unit in INSTITUTION_UNITS:
         if unit in head.get("institutions_above", {}):
-            out[f"institutions above the threshold: {unit}"] = head["institutions_above"][unit]
+            out[f"institutions above the threshold (full counting): {unit}"] = head[
+                "institutions_above"
+            ][unit]
     for unit in KEY_UNITS:
         if unit in head.get("researchers", {}):
-            out[f"active researchers: {unit}"] = head["researchers"][unit]
+            out[f"active researchers (full counting): {unit}"] = head["researchers"][unit]
     return out
 
 

@@ -23,8 +23,8 @@ def _asymmetry() -> pl.DataFrame:
     )
 
 
-def _shown(axes: list[Axes]) -> list[str]:
-    labels = [label.get_text() for label in axes[0].get_yticklabels()]
+def _shown(ax: Axes) -> list[str]:
+    labels = [label.get_text() for label in ax.get_yticklabels()]
     plt.close("all")
     return labels
 
@@ -33,9 +33,15 @@ def test_asymmetry_shows_the_given_pairs_first_then_by_salton() -> None:
     data = _asymmetry()
     first = [("GB", "CN"), ("XX", "CN")]  # a pair the table lacks is skipped
     assert _shown(plot_asymmetry(data, year=2024, first=first)) == [
-        "GB → CN",
-        "FR → DE",
-        "US → CN",
+        "United Kingdom → China",
+        "France → Germany",
+        "United States → China",
     ]
-    assert _shown(plot_asymmetry(data, year=2024)) == ["FR → DE", "US → CN", "GB → CN"]
-    assert _shown(plot_asymmetry(data, year=2024, pairs=[("US", "CN")], first=first)) == ["US → CN"]
+    assert _shown(plot_asymmetry(data, year=2024)) == [
+        "France → Germany",
+        "United States → China",
+        "United Kingdom → China",
+    ]
+    assert _shown(plot_asymmetry(data, year=2024, pairs=[("US", "CN")], first=first)) == [
+        "United States → China"
+    ]

@@ -21,6 +21,7 @@ SCRIPT_NAME = "<script>alert(1)</script> Institute"
 FIGURES = (
     "citation_shares",
     "citation_trend",
+    "citation_impact",
     "flows",
     "asymmetry",
     "network",
@@ -29,6 +30,7 @@ FIGURES = (
     "coverage",
 )
 ALLOWED_TAGS = {
+    "a",
     "html",
     "head",
     "meta",
