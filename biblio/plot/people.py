@@ -314,4 +314,4 @@ def plot_coverage(
         + "."
     )
     remember(ax, shown, alt)
-    return finish(ax, finding, title, counting=None, source=source, synthetic=synthetic)
+    return finish(ax, finding, title, counting=counting, source=source, synthetic=synthetic)

@@ -338,7 +338,7 @@ def headline_sentences(
     escaped); a table that is not in ``tables`` leaves its sentences out.
     """
     definitions = definitions or {}
-    years = sorted(tables["coverage"]["year"].to_list())
+    years = sorted(tables["coverage"]["year"].to_list()) if "coverage" in tables else []
     parts: list[tuple[tuple[str, ...], Callable[[], list[str]]]] = [
         (("coverage",), lambda: _coverage(tables, year)),
         (("output",), lambda: _output(tables, year)),
