@@ -643,7 +643,8 @@ class _Fetch:
             fetched += page.size
             if page.size:
                 yield page.results
-            if page.size == 0 or (page.size < (query.page_size or 0) and fetched >= page.count):
+            # At most 100 ids a query: one page, and no saved cursor to be refused.
+            if page.size == 0 or fetched >= page.count:
                 return
             cursor = page.next_cursor
 

@@ -329,6 +329,8 @@ class OpenAlexServer:
     authors_cut
         List records keep at most this many authorships and say ``is_authors_truncated: true``
         (``None``: never cut). Single works are never cut.
+    cut_flag
+        Whether a cut list record carries the flag (False: a server that leaves it out).
     group_skew
         Added to the ``group_by`` count of every group whose key ends in one of these keys
         (e.g. ``{"CN": 5}``): a server whose own counts disagree with its records.
@@ -343,6 +345,7 @@ class OpenAlexServer:
         max_per_page: int = 200,
         budget: int | None = None,
         authors_cut: int | None = 100,
+        cut_flag: bool = True,
         group_skew: Mapping[str, int] | None = None,
     ) -> None:
         self.tables = {"works": _Table(list(works)), "institutions": _Table(list(institutions))}
@@ -350,6 +353,7 @@ class OpenAlexServer:
         self.max_per_page = max_per_page
         self.budget = budget
         self.authors_cut = authors_cut
+        self.cut_flag = cut_flag
         self.group_skew = dict(group_skew or {})
         self.requests: list[dict[str, str]] = []
         self.faults: list[Fault] = []
@@ -578,7 +582,9 @@ class OpenAlexServer:
             record = table.records[index]
             authorships = record.get("authorships")
             if cut is not None and isinstance(authorships, list) and len(authorships) > cut:
-                record = {**record, "authorships": authorships[:cut], "is_authors_truncated": True}
+                record = {**record, "authorships": authorships[:cut]}
+                if self.cut_flag:
+                    record["is_authors_truncated"] = True
             if fields:
                 record = {f: record.get(f) for f in fields}
             data = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode()
