@@ -129,7 +129,10 @@ def report_document(
     manifest_text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False, default=str)
     blocks: list[Block] = [] if notice is None else [notice]
     blocks += [
-        Section("Headlines", BulletList(*headline_sentences(tables, summary, year))),
+        Section(
+            "Headlines",
+            BulletList(*headline_sentences(tables, summary, year, manifest=manifest)),
+        ),
         *extra,
         Section("Figures", *figures),
         published_section(tables, definitions, synthetic=notice is not None),

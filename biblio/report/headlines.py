@@ -20,6 +20,12 @@ Examples
 >>> sentences = headline_sentences(tables, {"years": {"2024": {}}}, 2024)
 >>> len(sentences), sentences[-1]
 (3, 'Shares of the citations received in 2024: China 40.0 %.')
+>>> manifest = {"validation": {"years": {"2024": {"country_years": 2, "agree": 1, "largest": [
+...     {"country": "CN", "year": 2024, "difference": -3}]}}}}
+>>> validation_sentence(manifest, 2024)
+"OpenAlex's own counts of 2024 (its group_by of works per country, asked at fetch time) \
+agree with the dataset's for 1 of 2 countries; the largest difference: China, 3 works fewer \
+in the dataset."
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ from biblio.report._frames import cell
 from biblio.report.format import fmt_int, fmt_pct, possessive, unit_name
 from biblio.report.published import INSTITUTION_UNITS, KEY_UNITS
 
-__all__ = ["headline_sentences"]
+__all__ = ["headline_sentences", "validation_sentence"]
 
 
 def _list(units: Sequence[str], values: Mapping[str, Any], fmt: Callable[[Any], str]) -> str:
@@ -41,12 +47,41 @@ def _list(units: Sequence[str], values: Mapping[str, Any], fmt: Callable[[Any], 
     return ", ".join(parts)
 
 
+def validation_sentence(manifest: Mapping[str, Any], year: int) -> str | None:
+    """How OpenAlex's own per-country counts of ``year`` compare with the dataset's.
+
+    From the manifest's ``validation`` (a fetched dataset's ``validation.csv``); None when the
+    dataset has no such check for the year.
+    """
+    found = (manifest.get("validation") or {}).get("years", {}).get(str(year))
+    if not found:
+        return None
+    text = (
+        f"OpenAlex's own counts of {year} (its group_by of works per country, asked at fetch "
+        f"time) agree with the dataset's for {fmt_int(found['agree'])} of "
+        f"{fmt_int(found['country_years'])} countries"
+    )
+    if found.get("largest"):
+        top = found["largest"][0]
+        more = "more" if top["difference"] > 0 else "fewer"
+        text += (
+            f"; the largest difference: {unit_name(top['country'])}, "
+            f"{fmt_int(abs(top['difference']))} works {more} in the dataset"
+        )
+    return text + "."
+
+
 def headline_sentences(
-    tables: Mapping[str, pl.DataFrame], summary: Mapping[str, Any], year: int
+    tables: Mapping[str, pl.DataFrame],
+    summary: Mapping[str, Any],
+    year: int,
+    *,
+    manifest: Mapping[str, Any] | None = None,
 ) -> list[str]:
     """Plain sentences with the year's headline figures, from the tables and the summary.
 
-    ``summary`` is :func:`biblio.tables.summarise`'s output. Returns raw text (not escaped).
+    ``summary`` is :func:`biblio.tables.summarise`'s output; a ``manifest`` with OpenAlex's own
+    counts adds how they agree (after the coverage sentence). Returns raw text (not escaped).
     """
     head = summary["years"][str(year)]
     definitions = summary.get("definitions", {})
@@ -59,6 +94,9 @@ def headline_sentences(
         f"({fmt_pct(cov['unattributed'] / cov['works'] if cov['works'] else None)}) name none, "
         "so they are left out of every country figure."
     )
+    checked = validation_sentence(manifest or {}, year)
+    if checked is not None:
+        out.append(checked)
     output = tables["output"].filter(year=year)
     key = [u for u in KEY_UNITS if u in output["unit"].to_list()]
     if key:
