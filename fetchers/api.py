@@ -361,7 +361,8 @@ class _Fetch:
             if len(p.clauses) == 3:
                 year = p.clauses[0]
                 planned[year] = planned.get(year, 0) + p.count
-                served[year] = served.get(year, 0) + int(self.state.partition(p.key)["total"])
+                total = self.state.partition(p.key)["total"] or 0
+                served[year] = served.get(year, 0) + int(total)
         for year, count in planned.items():
             if served[year] < count:
                 log.warning(
@@ -418,8 +419,7 @@ class _Fetch:
         start = state["position"] if resumable else None
         skip = self._written_ids(partition, state, start) if state["part"] else set()
         query = self._query(partition, start)
-        state["segments"] += 1
-        pages = _Pages(reached=state["position"], tail=state["tail"], unsorted=state["unsorted"])
+        pages = _Pages(reached=start, unsorted=state["unsorted"])
         cursor: str = "*"
         received = 0
         try:
@@ -427,6 +427,8 @@ class _Fetch:
                 if self.stop.is_set():
                     raise _Stopped
                 page = self.client.get(query.cursor(cursor))
+                if cursor == "*":
+                    state["segments"] += 1
                 received += page.size
                 kept = 0
                 if page.size:
@@ -703,11 +705,9 @@ def _works_so_far(builder: DatasetBuilder) -> int:
     return int(works.select(pl.col("work_id").n_unique()).collect().item())
 
 
-def _check_options(workers: int, rate: float) -> None:
+def _check_workers(workers: int) -> None:
     if workers < 1:
         raise UsageError(f"--workers {workers}: use at least 1")
-    if not 0 < rate <= 100:
-        raise UsageError(f"--rate {rate}: must be above 0 and at most 100")
 
 
 def plan_fetch(
@@ -727,7 +727,7 @@ def plan_fetch(
     An unfinished fetch of the same query in ``final``'s staging folder is taken into account
     (only what is left is counted); nothing is written.
     """
-    _check_options(workers, 10.0)
+    _check_workers(workers)
     filters = replace(filters, apply_selection=False)
     queries = _queries(filters, base_url, mailto)
     state = _FetchState(staging_folder(final) / _STATE)
@@ -818,7 +818,9 @@ def fetch_dataset(
     ...
     biblio.errors.UsageError: --workers 0: use at least 1
     """
-    _check_options(workers, rate)
+    _check_workers(workers)
+    if not 0 < rate <= 100:
+        raise UsageError(f"--rate {rate}: must be above 0 and at most 100")
     manifest_path = final / MANIFEST
     if manifest_path.exists() and not refresh:
         manifest: dict[str, Any] = json.loads(manifest_path.read_text(encoding="utf-8"))
