@@ -201,12 +201,53 @@ def works(
 
 
 # -- the clients, each run in a child process ----------------------------------------------
+class _Sampler:
+    """Samples this process's resident memory (``VmRSS``) while tagging it with the phase."""
+
+    def __init__(self, interval: float = 0.1) -> None:
+        import threading
+
+        self.phase = "plan"
+        self.peaks: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(interval,), daemon=True)
+        self._thread.start()
+
+    def progress(self, p: Any) -> None:
+        self.phase = p.phase
+
+    def _run(self, interval: float) -> None:
+        while not self._stop.wait(interval):
+            for line in Path("/proc/self/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    rss = int(line.split()[1]) / 1024
+                    self.peaks[self.phase] = max(self.peaks.get(self.phase, 0.0), rss)
+
+    def close(self) -> dict[str, float]:
+        self._stop.set()
+        self._thread.join()
+        return self.peaks
+
+
 def child_ours(url: str, rate: float, workers: int, folder: str) -> dict[str, Any]:
-    """Fetch into ``folder/bench``; a budget stop is an answer too (``stopped``)."""
+    """Fetch into ``folder/bench``; a budget stop is an answer too (``stopped``).
+
+    Peak RSS is also sampled per phase: ``works`` (paging), ``institutions`` (then OpenAlex's
+    own counts), ``finish`` (de-duplication, final tables, validation.csv, publishing).
+    """
+    from biblio.dataset.builder import DatasetBuilder
     from biblio.dataset.selection import WorkFilter
     from biblio.errors import BudgetExhausted
     from fetchers.api import fetch_dataset
 
+    sampler = _Sampler()
+    finish = DatasetBuilder.finish
+
+    def tagged(self: DatasetBuilder, *a: Any, **k: Any) -> dict[str, Any]:
+        sampler.phase = "finish"
+        return finish(self, *a, **k)
+
+    DatasetBuilder.finish = tagged  # type: ignore[method-assign]  # only to tag the samples
     start = time.perf_counter()
     try:
         manifest = fetch_dataset(
@@ -215,10 +256,12 @@ def child_ours(url: str, rate: float, workers: int, folder: str) -> dict[str, An
             base_url=url,
             rate=rate,
             workers=workers,
-            progress=None,
+            progress=sampler.progress,
         )
     except BudgetExhausted as exc:
         return {"stopped": str(exc), "seconds": time.perf_counter() - start}
+    finally:
+        peaks = sampler.close()
     return {
         "seconds": time.perf_counter() - start,
         "works": manifest["records"]["works"],
@@ -226,6 +269,7 @@ def child_ours(url: str, rate: float, workers: int, folder: str) -> dict[str, An
         "calls": manifest["api_calls"],
         "whole": manifest["works_fetched_whole"],
         "partitions": manifest["partitions"],
+        "phase_rss_mib": peaks,
     }
 
 
@@ -333,8 +377,9 @@ def bench(n: int, args: argparse.Namespace) -> dict[str, Any]:
                 f"{ours['single_calls'] * per:.2f} single-work calls = "
                 f"{(ours['list_calls'] + ours['single_calls']) * per:.2f} "
                 f"({ours['partitions']} partitions, {ours['whole']:,} works fetched whole); "
-                f"peak RSS {ours['peak_rss_mib']:,.0f} MiB, CPU {ours['cpu']:.0f} s "
-                f"(server {ours['server_cpu']:.0f} s)",
+                f"peak RSS {ours['peak_rss_mib']:,.0f} MiB ("
+                + ", ".join(f"{k} {v:,.0f}" for k, v in ours["phase_rss_mib"].items())
+                + f"), CPU {ours['cpu']:.0f} s (server {ours['server_cpu']:.0f} s)",
                 flush=True,
             )
         if args.sequential:

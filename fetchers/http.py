@@ -468,19 +468,22 @@ class OpenAlexClient:
         there are more (``meta.groups_count``, or a full page when it does not say) are the
         groups paged again with a cursor, in key order, to the end.
         """
-        first = self.get(query.per_page(MAX_PER_PAGE).cursor(None))
+        query = query.per_page(MAX_PER_PAGE)
+        first = self.get(query.cursor(None))
         total = first.groups_count
-        if len(first.groups) >= (total if total is not None else MAX_PER_PAGE + 1) or (
-            total is None and len(first.groups) < MAX_PER_PAGE
-        ):
+
+        def complete(found: int, page: int) -> bool:
+            # All the server has: its count reached, or (when it gives none) a short page.
+            return found >= total if total is not None else page < MAX_PER_PAGE
+
+        if complete(len(first.groups), len(first.groups)):
             return dict(first.groups)
         found: dict[str, int] = {}
         cursor: str | None = "*"
         while cursor is not None:
-            page = self.get(query.per_page(MAX_PER_PAGE).cursor(cursor))
+            page = self.get(query.cursor(cursor))
             found.update(page.groups)
-            complete = total is not None and len(found) >= total
-            if not page.groups or complete or (total is None and len(page.groups) < MAX_PER_PAGE):
+            if not page.groups or complete(len(found), len(page.groups)):
                 break
             cursor = page.next_cursor
         return found
