@@ -339,7 +339,6 @@ class _Fetch:
             works_left=left,
             pages=pages,
             partitions=len(partitions),
-            years=self.filters.years,
             rate=self.client.rate_limit,
             resumed=saved is not None,
         )

@@ -13,8 +13,7 @@ Examples
 >>> [r.key for r in split_year(2024, 25_000, 10_000)]
 ['2024-0101-0501', '2024-0502-0831', '2024-0901-1231']
 >>> plan = FetchPlan(("subfield:1702",), ({2023: 9_000, 2024: 11_000},), works_left=20_000,
-...                  pages=210, partitions=3, years=(2023, 2024),
-...                  rate=RateLimit(limit=10_000, remaining=100))
+...                  pages=210, partitions=3, rate=RateLimit(limit=10_000, remaining=100))
 >>> plan.list_calls, plan.days
 (236, 2)
 >>> print(plan.line())
@@ -175,7 +174,6 @@ class FetchPlan:
     works_left: int
     pages: int
     partitions: int
-    years: tuple[int, int] | None
     rate: RateLimit
     resumed: bool = False
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -158,7 +159,7 @@ def test_plan_counts_without_fetching(
     ]
     assert lines[0] == f"subfield:1702: {len(ai):,} works"
     per_year = {int(y): int(n.replace(",", "")) for y, n in (x.split() for x in lines[1:11])}
-    assert per_year == {y: sum(1 for w in ai if w["publication_year"] == y) for y in per_year}
+    assert per_year == Counter(w["publication_year"] for w in ai)
     calls = int(re.search(r"list calls needed: about ([\d,]+)", lines[11])[1])  # type: ignore[index]
     assert calls >= math.ceil(len(ai) / 100)
     days = 1 + math.ceil((calls - 39) / 40)
