@@ -22,6 +22,12 @@ from biblio.terminal import ProgressDisplay
 __all__ = ["main"]
 
 DEFAULT_BASE_URL = "https://api.openalex.org"
+FETCH_EXIT_STATUS = """exit status:
+  0   done: the dataset is complete (OpenAlex's own counts may disagree: see validation.csv)
+  1   runtime error (the server kept failing, refused the request, …); progress is kept
+  2   usage or input error
+  75  stopped for now: the daily budget is spent; rerun the same command after the time
+      given to resume (so `biblio fetch … && biblio report …` does not report a part)"""
 
 
 def _years(text: str) -> tuple[int, int]:
@@ -100,8 +106,14 @@ def _parser() -> argparse.ArgumentParser:
         help="what to do; `biblio COMMAND --help` lists its options",
     )
 
-    def command(name: str, help_text: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_text, description=help_text[0].upper() + help_text[1:])
+    def command(name: str, help_text: str, epilog: str | None = None) -> argparse.ArgumentParser:
+        p = sub.add_parser(
+            name,
+            help=help_text,
+            description=help_text[0].upper() + help_text[1:],
+            epilog=epilog,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         # Accepted after the subcommand too: `biblio fetch --cache DIR …`.
         p.add_argument(
             "--cache", type=Path, default=argparse.SUPPRESS, help="data folder (default: cache)"
@@ -124,7 +136,9 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--refresh", action="store_true", help="rebuild a finished dataset")
         p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
-    fetch = command("fetch", "fetch AI works from the OpenAlex API into a dataset")
+    fetch = command(
+        "fetch", "fetch AI works from the OpenAlex API into a dataset", epilog=FETCH_EXIT_STATUS
+    )
     selection(fetch)
     fetch.add_argument(
         "--base-url", default=DEFAULT_BASE_URL, help="the API's address (default: %(default)s)"
@@ -140,6 +154,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     fetch.add_argument(
         "--workers", type=int, default=8, help="partitions fetched at once (default: 8)"
+    )
+    fetch.add_argument(
+        "--plan",
+        action="store_true",
+        help="only say what the fetch takes: works per year, list calls, days of budget",
     )
 
     ingest = command("ingest", "build a dataset from OpenAlex snapshot files")
@@ -203,11 +222,23 @@ def _run(args: argparse.Namespace) -> None:
         final = cache / args.name
         display = ProgressDisplay(sys.stderr, enabled=not args.no_progress)
         if args.command == "fetch":
-            from fetchers.api import fetch_dataset
+            from fetchers.api import fetch_dataset, plan_fetch
+            from fetchers.validation import summary_line
 
             api_key = args.api_key or os.environ.get("OPENALEX_API_KEY") or None
             if not 0 < args.rate <= 100:
                 raise UsageError(f"--rate {args.rate}: must be above 0 and at most 100")
+            if args.plan:
+                plan = plan_fetch(
+                    final,
+                    filters=filters,
+                    base_url=args.base_url,
+                    mailto=args.mailto,
+                    api_key=api_key,
+                    workers=args.workers,
+                )
+                print("\n".join(plan.lines()))
+                return
             manifest = fetch_dataset(
                 final,
                 filters=filters,
@@ -218,7 +249,13 @@ def _run(args: argparse.Namespace) -> None:
                 rate=args.rate,
                 workers=args.workers,
                 progress=display,
+                on_plan=None
+                if args.no_progress
+                else lambda plan: print(plan.line(), file=sys.stderr, flush=True),
             )
+            if "validation" in manifest:
+                display.close()
+                print(summary_line(manifest["validation"]), file=sys.stderr)
         else:
             from fetchers.snapshot import find_layout, ingest_snapshot
 

@@ -19,13 +19,15 @@ Examples
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
 import functools
 import hashlib
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import entry_points
@@ -131,10 +133,13 @@ def _data_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*.arrow") if not p.name.startswith("."))
 
 
-def write_manifest(folder: Path, fields: Mapping[str, Any]) -> dict[str, Any]:
+def write_manifest(
+    folder: Path, fields: Mapping[str, Any], *, extra_files: Collection[str] = ()
+) -> dict[str, Any]:
     """Write ``manifest.json`` last: ``fields`` plus record counts and a SHA-256 per data file.
 
     ``fields`` carries source, selection, years and the like; it must never hold an API key.
+    ``extra_files`` (names in ``folder``, such as ``validation.csv``) are checksummed too.
     """
     from biblio import __version__
 
@@ -146,22 +151,49 @@ def write_manifest(folder: Path, fields: Mapping[str, Any]) -> dict[str, Any]:
     manifest["records"] = {
         name: int(_scan(folder, name).select(pl.len()).collect().item()) for name in INPUT_TABLES
     }
-    manifest["sha256"] = {
-        p.relative_to(folder).as_posix(): file_sha256(p) for p in _data_files(folder)
-    }
+    files = [*_data_files(folder), *(folder / name for name in extra_files)]
+    manifest["sha256"] = {p.relative_to(folder).as_posix(): file_sha256(p) for p in files}
     with atomic_write(folder / MANIFEST) as fh:
         json.dump(manifest, fh, indent=2, sort_keys=True, default=str)
         fh.write("\n")
     return manifest
 
 
+_RENAME_EXCHANGE = 2  # linux/fs.h
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one atomic step (Linux ``renameat2(RENAME_EXCHANGE)``).
+
+    False where the system or the file system cannot (the caller then renames in two steps).
+    """
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    c_int, c_path = ctypes.c_int, ctypes.c_char_p
+    renameat2.argtypes = [c_int, c_path, c_int, c_path, ctypes.c_uint]
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EPERM):
+        return False
+    raise OSError(code, os.strerror(code), str(a))
+
+
 def publish_dataset(staging: Path, final: Path) -> None:
     """Move a finished staging folder to ``final``, replacing an older dataset there.
 
-    The old dataset is renamed aside first and removed only after the new one is in place.
+    An older dataset is swapped with the new one in one step where the system allows it
+    (Linux), so a reader finds one complete dataset or the other at ``final``, never none; else
+    it is renamed aside first. It is removed once the new one is in place.
     """
     if not (staging / MANIFEST).exists():
         raise InputError(f"{staging}: no {MANIFEST}; the dataset is not finished")
+    if final.is_dir() and _exchange(staging, final):
+        shutil.rmtree(staging)  # the old dataset, now where the staging folder was
+        return
     old = final.with_name(f".{final.name}.old")
     if old.exists():
         shutil.rmtree(old)

@@ -1,8 +1,12 @@
 """One HTTP session to OpenAlex: a shared rate limit, bounded retries, status → exception.
 
 :class:`OpenAlexClient` sends :class:`fetchers.query.Query` objects and returns decoded
-:class:`Page` objects. Every request first takes a slot from one thread-safe token bucket
-(:class:`RateLimiter`), so any number of worker threads together stay under the rate.
+:class:`Page` objects: a list page (records, ``meta.count``, the next cursor), a ``group_by``
+page (the groups and their counts) or one entity asked for by id. Every request first takes a
+slot from one thread-safe token bucket (:class:`RateLimiter`), so any number of worker threads
+together stay under the rate. The client counts list calls (charged against the daily budget)
+apart from single-entity calls (free), and keeps the last ``x-ratelimit-*`` headers it saw
+(:class:`RateLimit`).
 
 What each answer becomes:
 
@@ -12,6 +16,9 @@ a body cut off or not JSON             ``RetryPolicy.attempts`` tries; then :cla
 429 while throttling                   every worker waits ``Retry-After``, then goes on
 429 with the budget spent              :class:`BudgetExhausted` (``x-ratelimit-remaining`` 0,
                                        or ``Retry-After`` above ``RetryPolicy.budget_wait``)
+400/403 naming the cursor              :class:`CursorRejected`: the fetcher restarts the
+                                       partition from the last position it reached
+404 for one entity by id               :class:`NotFound`
 400, 401, 403 (and other 4xx)          :class:`RequestRejected` quoting the server's message
 =====================================  ======================================================
 
@@ -45,9 +52,18 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from biblio.errors import BudgetExhausted, FetchError, RequestRejected
-from fetchers.query import Query
+from fetchers.query import MAX_PER_PAGE, Query
 
-__all__ = ["OpenAlexClient", "Page", "RateLimiter", "RetryPolicy", "scrub"]
+__all__ = [
+    "CursorRejected",
+    "NotFound",
+    "OpenAlexClient",
+    "Page",
+    "RateLimit",
+    "RateLimiter",
+    "RetryPolicy",
+    "scrub",
+]
 
 log = logging.getLogger(__name__)
 
@@ -146,12 +162,25 @@ class RetryPolicy:
         return rng(ceiling / 2.0, ceiling)
 
 
+class CursorRejected(RequestRejected):
+    """The server refused a saved cursor (400/403 "Invalid cursor value"); not fatal.
+
+    Raised to the fetcher, which restarts the partition from the last position it reached.
+    """
+
+
+class NotFound(RequestRejected):
+    """No entity with the id asked for (404); the fetcher keeps what it had."""
+
+
 @dataclass(frozen=True)
 class Page:
-    """One decoded list page.
+    """One decoded answer: a list page, a ``group_by`` page, or one entity.
 
     ``results`` holds the page's records as JSON Lines, exactly the bytes the server sent for
     each record (ready for :func:`biblio.dataset.normalise.read_works`); ``size`` is their number.
+    A ``group_by`` page has ``groups`` (key, count) instead, and ``groups_count`` when the server
+    says how many groups there are in all. A single entity is a page of one record.
     """
 
     count: int
@@ -159,19 +188,66 @@ class Page:
     results: bytes
     size: int
     headers: Mapping[str, str] = field(default_factory=dict, repr=False)
+    groups: tuple[tuple[str, int], ...] = ()
+    groups_count: int | None = None
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """The daily budget as the last answer's ``x-ratelimit-*`` headers told it.
+
+    ``limit`` and ``remaining`` are list calls (OpenAlex's credits; a single entity costs none),
+    ``resets_at`` the time the budget is renewed. Fields are None when the server did not say.
+
+    >>> RateLimit.from_headers({"x-ratelimit-limit": "10000", "x-ratelimit-remaining": "9655"},
+    ...                        now=datetime(2026, 3, 2, tzinfo=UTC)).remaining
+    9655
+    """
+
+    limit: int | None = None
+    remaining: int | None = None
+    resets_at: datetime | None = None
+
+    @classmethod
+    def from_headers(cls, headers: Mapping[str, str], *, now: datetime | None = None) -> RateLimit:
+        """Read ``x-ratelimit-limit``, ``-remaining`` and ``-reset`` (seconds from now)."""
+        lowered = {k.lower(): v for k, v in headers.items()}
+        limit = _float(lowered.get("x-ratelimit-limit"))
+        remaining = _float(lowered.get("x-ratelimit-remaining"))
+        reset = _float(lowered.get("x-ratelimit-reset"))
+        when = None
+        if reset is not None:
+            when = (now or datetime.now(UTC)) + timedelta(seconds=reset)
+        return cls(
+            None if limit is None else int(limit),
+            None if remaining is None else int(remaining),
+            when,
+        )
 
 
 class _Meta(msgspec.Struct):
     count: int | None = None
     next_cursor: str | None = None
+    groups_count: int | None = None
+
+
+class _Group(msgspec.Struct):
+    key: str | int | None = None
+    count: int = 0
 
 
 class _Envelope(msgspec.Struct):
     meta: _Meta
     results: list[msgspec.Raw] = msgspec.field(default_factory=list)
+    group_by: list[_Group] | None = None
+
+
+class _Entity(msgspec.Struct):
+    id: str | None = None
 
 
 _DECODER = msgspec.json.Decoder(_Envelope)
+_ENTITY = msgspec.json.Decoder(_Entity)
 
 
 def _float(value: str | None) -> float | None:
@@ -179,6 +255,39 @@ def _float(value: str | None) -> float | None:
         return float(value) if value is not None else None
     except ValueError:
         return None
+
+
+def local_time(when: datetime) -> str:
+    """``when`` as this machine's local time to the minute, with the zone's name.
+
+    >>> local_time(datetime(2026, 3, 2, 12, 54, tzinfo=UTC))[:10]
+    '2026-03-02'
+    """
+    return when.astimezone().strftime("%Y-%m-%d %H:%M %Z").strip()
+
+
+def _decode(query: Query, body: bytes, headers: dict[str, str]) -> Page:
+    if query.is_single:
+        _ENTITY.decode(body)  # one JSON object, or a DecodeError (retried like a cut page)
+        record = msgspec.json.format(body, indent=0)  # one line: JSON Lines for read_works
+        return Page(count=1, next_cursor=None, results=record, size=1, headers=headers)
+    envelope = _DECODER.decode(body)
+    groups = tuple((str(g.key), g.count) for g in envelope.group_by or () if g.key is not None)
+    return Page(
+        count=envelope.meta.count or 0,
+        next_cursor=envelope.meta.next_cursor,
+        results=b"\n".join(envelope.results),
+        size=len(envelope.results),
+        headers=headers,
+        groups=groups,
+        groups_count=envelope.meta.groups_count,
+    )
+
+
+def _cursor_refused(query: Query, status: int, message: str) -> bool:
+    """A 400/403 that names the cursor, for a request that sent a saved one."""
+    sent = query.cursor_value not in (None, "*")
+    return sent and status in (400, 403) and "cursor" in message.lower()
 
 
 def _server_message(response: requests.Response) -> str:
@@ -239,12 +348,24 @@ class OpenAlexClient:
         self.session.headers["User-Agent"] = user_agent or f"biblio/{__version__}"
         self.session.headers["Accept"] = "application/json"
         self._calls = 0
+        self._single_calls = 0
         self._lock = threading.Lock()
+        self.rate_limit = RateLimit()
 
     @property
     def calls(self) -> int:
         """HTTP requests sent so far (every try counts)."""
         return self._calls
+
+    @property
+    def single_calls(self) -> int:
+        """Requests for one entity by id (free against the daily budget); every try counts."""
+        return self._single_calls
+
+    @property
+    def list_calls(self) -> int:
+        """List and ``group_by`` requests (charged against the daily budget); every try counts."""
+        return self._calls - self._single_calls
 
     def close(self) -> None:
         """Close the session's connections."""
@@ -260,7 +381,21 @@ class OpenAlexClient:
         return scrub(text, self._api_key)
 
     def get(self, query: Query) -> Page:
-        """Fetch one page, retrying faults; raise a :class:`FetchError` subclass on failure."""
+        """Fetch one page (or one entity), retrying faults; raise a :class:`FetchError` subclass.
+
+        Raises
+        ------
+        BudgetExhausted
+            The daily budget is spent.
+        CursorRejected
+            The server refused the query's cursor.
+        NotFound
+            A single entity that does not exist.
+        RequestRejected
+            Any other 4xx answer.
+        FetchError
+            The server kept failing.
+        """
         params = dict(query.params)
         if self._api_key:
             params["api_key"] = self._api_key
@@ -272,6 +407,7 @@ class OpenAlexClient:
             self.limiter.acquire()
             with self._lock:
                 self._calls += 1
+                self._single_calls += query.is_single
             wait: float | None = None
             try:
                 response = self.session.get(
@@ -284,19 +420,13 @@ class OpenAlexClient:
                 last = f"{type(exc).__name__}: {self._scrub(str(exc))}"
             else:
                 status = response.status_code
+                if "x-ratelimit-remaining" in response.headers:
+                    self.rate_limit = RateLimit.from_headers(response.headers)
                 if status == 200:
                     try:
-                        envelope = _DECODER.decode(body)
+                        return _decode(query, body, dict(response.headers))
                     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
                         last = f"a malformed or truncated page ({exc})"
-                    else:
-                        return Page(
-                            count=envelope.meta.count or 0,
-                            next_cursor=envelope.meta.next_cursor,
-                            results=b"\n".join(envelope.results),
-                            size=len(envelope.results),
-                            headers=dict(response.headers),
-                        )
                 elif status == 429:
                     retry_after = _float(response.headers.get("Retry-After"))
                     if self._budget_spent(response, retry_after):
@@ -315,7 +445,12 @@ class OpenAlexClient:
                     last = f"HTTP {status} {self._scrub(_server_message(response))}"
                     wait = _float(response.headers.get("Retry-After"))
                 else:
-                    raise RequestRejected(self._rejected_message(query, response))
+                    message = self._rejected_message(query, response)
+                    if status == 404 and query.is_single:
+                        raise NotFound(message)
+                    if _cursor_refused(query, status, message):
+                        raise CursorRejected(message)
+                    raise RequestRejected(message)
             failures += 1
             if failures >= policy.attempts:
                 raise FetchError(
@@ -325,6 +460,33 @@ class OpenAlexClient:
             delay = max(policy.delay(failures), wait or 0.0)
             log.info("retrying a %s page in %.2f s after %s", query.entity, delay, last)
             time.sleep(delay)
+
+    def groups(self, query: Query) -> dict[str, int]:
+        """Every group of a ``group_by`` query, key → count.
+
+        The first call asks for the top 200 groups without a cursor; only when the server says
+        there are more (``meta.groups_count``, or a full page when it does not say) are the
+        groups paged again with a cursor, in key order, to the end.
+        """
+        query = query.per_page(MAX_PER_PAGE)
+        first = self.get(query.cursor(None))
+        total = first.groups_count
+
+        def complete(found: int, page: int) -> bool:
+            # All the server has: its count reached, or (when it gives none) a short page.
+            return found >= total if total is not None else page < MAX_PER_PAGE
+
+        if complete(len(first.groups), len(first.groups)):
+            return dict(first.groups)
+        found: dict[str, int] = {}
+        cursor: str | None = "*"
+        while cursor is not None:
+            page = self.get(query.cursor(cursor))
+            found.update(page.groups)
+            if not page.groups or complete(len(found), len(page.groups)):
+                break
+            cursor = page.next_cursor
+        return found
 
     def _budget_spent(self, response: requests.Response, retry_after: float | None) -> bool:
         headers = response.headers
@@ -339,7 +501,7 @@ class OpenAlexClient:
         seconds = reset if reset is not None else retry_after
         if seconds is not None:
             when = datetime.now(UTC) + timedelta(seconds=seconds + 59)  # round up a minute
-            after = f"after {when:%Y-%m-%d %H:%M} UTC"
+            after = f"after {local_time(when)}"
         else:
             after = "after midnight UTC"
         return f"the OpenAlex daily budget is spent; rerun the same command {after} to resume"

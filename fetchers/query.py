@@ -1,8 +1,10 @@
 """An immutable OpenAlex list query: every builder method returns a new query.
 
 The query knows the entity (``works``, ``institutions``), the ``filter`` clauses (AND-ed with
-commas, OR-ed values with ``|``), the ``select`` fields, ``per_page`` and the ``cursor``. Its
-:attr:`Query.url` is built from the base URL it was given; no host is written into this module.
+commas, OR-ed values with ``|``), the ``select`` fields, the ``sort``, a ``group_by``,
+``per_page`` and the ``cursor``; :meth:`Query.single` turns it into the request for one entity by
+id (``/works/W…``, never cut, whatever the list endpoint does). Its :attr:`Query.url` is built
+from the base URL it was given; no host is written into this module.
 An API key is never part of a query: :class:`fetchers.http.OpenAlexClient` adds it when sending,
 so URLs that end up in logs, manifests or error messages cannot carry it.
 
@@ -16,6 +18,10 @@ Examples
 'http://127.0.0.1:8000/works?filter=primary_topic.subfield.id:1702,publication_year:2024,type:article|preprint&select=id,doi&per_page=100&cursor=*'
 >>> q.entity_query("institutions").params.get("filter") is None
 True
+>>> q.single("https://openalex.org/W42").url
+'http://127.0.0.1:8000/works/W42?select=id,doi'
+>>> q.sort("publication_date").group_by("authorships.countries").params["group_by"]
+'authorships.countries'
 """
 
 from __future__ import annotations
@@ -60,6 +66,13 @@ class Query:
         ``cursor``: ``*`` to start cursor paging, then the previous page's ``meta.next_cursor``.
     mailto
         An e-mail address sent as ``mailto`` (OpenAlex's polite pool).
+    sort_by
+        ``sort``: comma-separated keys, ``:desc`` for descending (OpenAlex's default when absent
+        is by citation counts, which change every day).
+    group_by_field
+        ``group_by``: count the matching entities per value of this field instead of listing them.
+    entity_id
+        The id of one entity: the request is ``/<entity>/<id>`` (see :meth:`single`).
     """
 
     base_url: str
@@ -69,6 +82,9 @@ class Query:
     page_size: int | None = None
     cursor_value: str | None = None
     mailto: str | None = None
+    sort_by: str | None = None
+    group_by_field: str | None = None
+    entity_id: str | None = None
 
     def filter(self, *clauses: str, **values: object) -> Query:
         """A new query with more AND-ed filter clauses.
@@ -100,6 +116,29 @@ class Query:
         """A new query for the page at ``cursor`` (``*`` for the first)."""
         return replace(self, cursor_value=cursor)
 
+    def sort(self, keys: str | None) -> Query:
+        """A new query sorted by ``keys`` (``publication_date``, ``cited_by_count:desc``, …)."""
+        return replace(self, sort_by=keys)
+
+    def group_by(self, field: str | None) -> Query:
+        """A new query counting the matches per value of ``field`` (OpenAlex ``group_by``)."""
+        return replace(self, group_by_field=field)
+
+    def single(self, entity_id: str) -> Query:
+        """The request for one entity by id (``/works/W…``), with this query's ``select``.
+
+        Filters, sort, paging and grouping do not apply to a single entity and are dropped.
+        """
+        short = entity_id.rstrip("/").rsplit("/", 1)[-1]
+        return Query(
+            self.base_url, self.entity, fields=self.fields, mailto=self.mailto, entity_id=short
+        )
+
+    @property
+    def is_single(self) -> bool:
+        """Whether this is the request for one entity rather than a list."""
+        return self.entity_id is not None
+
     def entity_query(self, entity: str) -> Query:
         """A fresh query on another endpoint of the same API (same base URL and mailto)."""
         return Query(self.base_url, entity, mailto=self.mailto)
@@ -107,7 +146,8 @@ class Query:
     @property
     def endpoint(self) -> str:
         """The endpoint URL without parameters."""
-        return f"{self.base_url.rstrip('/')}/{self.entity}"
+        root = f"{self.base_url.rstrip('/')}/{self.entity}"
+        return f"{root}/{quote(self.entity_id, safe='')}" if self.entity_id else root
 
     @property
     def filter_string(self) -> str:
@@ -122,6 +162,10 @@ class Query:
             params["filter"] = self.filter_string
         if self.fields:
             params["select"] = ",".join(self.fields)
+        if self.sort_by:
+            params["sort"] = self.sort_by
+        if self.group_by_field:
+            params["group_by"] = self.group_by_field
         if self.page_size is not None:
             params["per_page"] = str(self.page_size)
         if self.cursor_value is not None:

@@ -26,7 +26,7 @@ Examples
 from __future__ import annotations
 
 import shutil
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,14 @@ import polars as pl
 
 from biblio.dataset.normalise import normalise_institutions, normalise_works
 from biblio.dataset.selection import WorkFilter
-from biblio.io import BATCH_ROWS, atomic_path, publish_dataset, write_manifest, write_table
+from biblio.io import (
+    BATCH_ROWS,
+    MANIFEST,
+    atomic_path,
+    publish_dataset,
+    write_manifest,
+    write_table,
+)
 from biblio.schema import AUTHORSHIPS, INSTITUTIONS, WORKS
 
 __all__ = ["DatasetBuilder", "staging_folder"]
@@ -101,6 +108,12 @@ class DatasetBuilder:
         """Every work row written so far (before de-duplication)."""
         return self._scan_parts("works")
 
+    def works_in(self, parts: Sequence[str]) -> pl.LazyFrame | None:
+        """The work rows of these parts (those written; None if none is)."""
+        files = [self._part_path("works", p) for p in parts]
+        files = [f for f in files if f.exists()]
+        return pl.scan_ipc(files) if files else None
+
     def authorships_so_far(self) -> pl.LazyFrame | None:
         """Every authorship row written so far (before de-duplication)."""
         return self._scan_parts("authorships")
@@ -117,6 +130,7 @@ class DatasetBuilder:
         drop_institution_ids: Collection[str] = (),
         named_institutions_only: bool = False,
         remap_institution_ids: Mapping[str, str] | None = None,
+        extras: Callable[[Path], Mapping[str, Any]] | None = None,
     ) -> dict[str, Any]:
         """De-duplicate, write the final tables and manifest, publish; return the manifest.
 
@@ -125,6 +139,9 @@ class DatasetBuilder:
         manifest's ``institution_ids_remapped`` says how many were replaced.
         With ``named_institutions_only``, the institutions table keeps exactly the records the
         final authorships name plus every ancestor in their lineages, transitively.
+        ``extras`` is called with the folder of the finished tables before the manifest is
+        written; it may add files there (listed in the manifest with their SHA-256) and returns
+        more manifest fields.
         """
         works = self._scan_parts("works")
         authorships = self._scan_parts("authorships")
@@ -168,7 +185,18 @@ class DatasetBuilder:
             if named_institutions_only:
                 latest = _named_with_ancestors(latest, pl.scan_ipc(out / "authorships.arrow"))
             _sink(latest.sort("institution_id"), out / "institutions.arrow", INSTITUTIONS)
-        written = write_manifest(out, {**manifest, **extra, "filters": self.filters.describe()})
+        fields = {**manifest, **extra, "filters": self.filters.describe()}
+        if extras is not None:
+            fields.update(extras(out))
+        others = sorted(
+            p.name
+            for p in out.iterdir()
+            if p.is_file()
+            and p.suffix != ".arrow"
+            and p.name != MANIFEST
+            and not p.name.startswith(".")
+        )
+        written = write_manifest(out, fields, extra_files=others)
         publish_dataset(out, self.final)
         shutil.rmtree(self.staging)
         return written

@@ -136,7 +136,10 @@ def report_document(
     selection = definitions.selection or (manifest.get("filters") or {}).get("selection")
     blocks: list[Block] = [] if notice is None else [notice]
     blocks += [
-        Section("Headlines", BulletList(*headline_sentences(tables, year, definitions))),
+        Section(
+            "Headlines",
+            BulletList(*headline_sentences(tables, year, definitions, manifest=manifest)),
+        ),
         *extra,
         Section("Figures", *figures),
         published_section(tables, definitions, synthetic=notice is not None, selection=selection),

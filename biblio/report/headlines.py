@@ -23,6 +23,12 @@ Examples
 In 2024 the dataset holds 10 AI works; 8 name at least one country and 2 (20.0 %) name none, so they are left out of every country figure.
 Full counting (a work counts once for every unit with an author in it): China 6 AI works (75.0 % of the 8 that name a country).
 Fractional counting (each work split over its authors' countries): China 4.0 AI works (50.0 % of 8).
+>>> manifest = {"validation": {"years": {"2024": {"country_years": 2, "agree": 1, "largest": [
+...     {"country": "CN", "year": 2024, "difference": -3}]}}}}
+>>> validation_sentence(manifest, 2024)
+"OpenAlex's own counts of 2024 (its group_by of works per country, asked at fetch time) \
+agree with the dataset's for 1 of 2 countries; the largest difference: China, 3 works fewer \
+in the dataset."
 """  # noqa: E501
 
 from __future__ import annotations
@@ -51,12 +57,13 @@ from biblio.report.format import (
     plural,
     possessive,
     the,
+    unit_name,
 )
 from biblio.report.published import INSTITUTION_UNITS, KEY_UNITS, published_flow_units
 from biblio.summary import Definitions
 from biblio.units import is_country
 
-__all__ = ["headline_sentences"]
+__all__ = ["headline_sentences", "validation_sentence"]
 
 Tables = Mapping[str, pl.DataFrame]
 _COLUMN = {"full": "full", "fractional": "frac"}
@@ -330,18 +337,48 @@ def _large(tables: Tables, year: int) -> list[str]:
     ]
 
 
+def validation_sentence(manifest: Mapping[str, Any], year: int) -> str | None:
+    """How OpenAlex's own per-country counts of ``year`` compare with the dataset's.
+
+    From the manifest's ``validation`` (a fetched dataset's ``validation.csv``); None when the
+    dataset has no such check for the year.
+    """
+    found = (manifest.get("validation") or {}).get("years", {}).get(str(year))
+    if not found:
+        return None
+    text = (
+        f"OpenAlex's own counts of {year} (its group_by of works per country, asked at fetch "
+        f"time) agree with the dataset's for {fmt_int(found['agree'])} of "
+        f"{fmt_int(found['country_years'])} countries"
+    )
+    if found.get("largest"):
+        top = found["largest"][0]
+        more = "more" if top["difference"] > 0 else "fewer"
+        text += (
+            f"; the largest difference: {unit_name(top['country'])}, "
+            f"{fmt_int(abs(top['difference']))} works {more} in the dataset"
+        )
+    return text + "."
+
+
 def headline_sentences(
-    tables: Tables, year: int, definitions: Definitions | None = None
+    tables: Tables,
+    year: int,
+    definitions: Definitions | None = None,
+    *,
+    manifest: Mapping[str, Any] | None = None,
 ) -> list[str]:
     """Plain sentences with the year's headline figures, from the tables.
 
     ``definitions`` (the summary's) gives the institution threshold. Returns raw text (not
-    escaped); a table that is not in ``tables`` leaves its sentences out.
+    escaped); a table that is not in ``tables`` leaves its sentences out. A ``manifest`` with
+    OpenAlex's own counts adds how they agree (after the coverage sentence).
     """
     definitions = definitions or Definitions()
     years = sorted(tables["coverage"]["year"].to_list()) if "coverage" in tables else []
     parts: list[tuple[tuple[str, ...], Callable[[], list[str]]]] = [
         (("coverage",), lambda: _coverage(tables, year)),
+        ((), lambda: [s for s in [validation_sentence(manifest or {}, year)] if s is not None]),
         (("output",), lambda: _output(tables, year)),
         (("citation_shares",), lambda: _citations(tables, year, years[0] if years else None)),
         (("output", "citation_shares"), lambda: _impact(tables, year)),

@@ -1,0 +1,100 @@
+"""OpenAlex's own counts beside the dataset's: validation.csv, its line, the report's sentence."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+from biblio.cli import main
+from biblio.dataset.selection import WorkFilter
+from biblio.io import file_sha256
+from biblio.report.headlines import validation_sentence
+from fetchers.api import fetch_dataset
+from fetchers.http import OpenAlexClient
+from fetchers.query import Query
+from tests.fetchers.conftest import fetch_argv
+from tests.openalex_server import OpenAlexServer
+
+Records = list[dict[str, Any]]
+
+
+def _expected(works: Records) -> Counter[tuple[int, str]]:
+    """Works per (year, country) of the AI works of 2015–2024, counted on the records."""
+    found: Counter[tuple[int, str]] = Counter()
+    for w in works:
+        if "subfields/1702" not in str(w.get("primary_topic")):
+            continue
+        if not 2015 <= w["publication_year"] <= 2024:
+            continue
+        countries = {c for a in w.get("authorships") or [] for c in a.get("countries") or []}
+        found.update((w["publication_year"], c) for c in countries)
+    return found
+
+
+def test_a_server_whose_counts_are_skewed_for_one_country(
+    c400: tuple[Records, Records], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cache = tmp_path / "cache"
+    with OpenAlexServer(*c400, group_skew={"CN": 3}) as server:
+        assert main(fetch_argv(server.url, cache, "--no-progress")) == 0  # not an error
+    out, err = capsys.readouterr()
+    table = pl.read_csv(cache / "ai" / "validation.csv")
+    assert table.columns == ["year", "country", "works_dataset", "works_openalex"]
+    expected = _expected(c400[0])
+    assert dict(
+        zip(zip(table["year"], table["country"], strict=True), table["works_dataset"], strict=True)
+    ) == dict(expected)
+    diff = table.with_columns(d=pl.col("works_openalex") - pl.col("works_dataset"))
+    assert set(diff.filter(pl.col("country") == "CN")["d"]) == {3}
+    assert set(diff.filter(pl.col("country") != "CN")["d"]) == {0}
+    cn_years = diff.filter(pl.col("country") == "CN").height
+    assert cn_years >= 5
+    # One line: how many agree, and the largest differences by country and year.
+    (line,) = [x for x in err.splitlines() if x.startswith("validation:")]
+    assert line.startswith(
+        f"validation: {table.height - cn_years} of {table.height} country-years agree"
+    )
+    assert "largest differences: CN 2015 -3, CN 2016 -3, CN 2017 -3" in line
+    assert out.strip() == f"243 works in {cache / 'ai'}"
+    # Listed in the manifest with its checksum; the summary per year feeds the report.
+    manifest = json.loads((cache / "ai" / "manifest.json").read_text())
+    assert manifest["sha256"]["validation.csv"] == file_sha256(cache / "ai" / "validation.csv")
+    assert manifest["validation"]["agree"] == table.height - cn_years
+    sentence = validation_sentence(manifest, 2024)
+    assert sentence is not None and "China, 3 works fewer in the dataset" in sentence
+    n2024 = table.filter(pl.col("year") == 2024).height
+    assert f"for {n2024 - 1} of {n2024} countries" in sentence
+
+
+def _many_countries(n: int) -> Records:
+    codes = [a + b for a in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" for b in "0123456789"][:n]
+    return [
+        {
+            "id": f"https://openalex.org/W{100 + i}",
+            "publication_year": 2020,
+            "publication_date": "2020-03-01",
+            "primary_topic": {"subfield": {"id": "https://openalex.org/subfields/1702"}},
+            "authorships": [{"author": {"id": f"https://openalex.org/A{i}"}, "countries": [code]}],
+        }
+        for i, code in enumerate(codes)
+    ]
+
+
+def test_more_than_200_countries_are_paged_with_a_cursor(tmp_path: Path) -> None:
+    works = _many_countries(260)
+    with OpenAlexServer(works) as server:
+        with OpenAlexClient(rate=100) as client:
+            groups = client.groups(Query(server.url).group_by("authorships.countries"))
+        assert len(groups) == 260
+        asked = [r for r in server.requests if r.get("group_by")]
+        assert [r.get("cursor") for r in asked][:2] == [None, "*"]
+        server.reset()
+        manifest = fetch_dataset(
+            tmp_path / "x", filters=WorkFilter(years=(2020, 2020)), base_url=server.url, rate=100
+        )
+    assert manifest["validation"]["country_years"] == manifest["validation"]["agree"] == 260
