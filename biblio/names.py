@@ -48,7 +48,8 @@ _CODE_NAMED = frozenset({*DEFAULT_GROUPS} - {"AFRICA"})
 
 def unit_name(unit: str) -> str:
     """A country's short name (``China``); a built-in region in words (``Africa``); EU27, EU and
-    other groups by their code; a union ``A+B`` as its parts' names joined by ``+``."""
+    other groups by their code; a union ``A+B`` as its parts' names joined by ``+``.
+    """
     if "+" in unit:
         return " + ".join(unit_name(part) for part in unit.split("+"))
     if unit == UNKNOWN:

@@ -45,7 +45,8 @@ _NAMED = {"unit": "name", "source": "source_name", "partner": "partner_name"}
 def with_names(frame: pl.DataFrame) -> pl.DataFrame:
     """``frame`` with each unit's name beside its code (``unit`` → ``name``, ``source`` →
     ``source_name``, ``partner`` → ``partner_name``; an institution's ``country_code`` →
-    ``country``)."""
+    ``country``).
+    """
     columns: list[Any] = []
     for column in frame.columns:
         columns.append(column)
@@ -157,20 +158,23 @@ class DatasetTables(Mapping[str, pl.DataFrame]):
         self, year: int | None = None, *, countries_only: bool = False
     ) -> pl.DataFrame:
         """Citations made each year to the works of the three years up to it (every year, or
-        ``year``)."""
+        ``year``).
+        """
         return self._year(self["citation_trend"], year, countries_only)
 
     def citation_impact(
         self, year: int, *, counting: str = "fractional", countries_only: bool = False
     ) -> pl.DataFrame:
         """Relative citation impact: share of the citations to the year's works ÷ share of
-        the works (1 = the world's average)."""
+        the works (1 = the world's average).
+        """
         impact = citation_impact(self["output"], self["citation_shares"], counting=counting)
         return self._year(impact, year, countries_only)
 
     def flows(self, year: int, *, countries_only: bool = False) -> pl.DataFrame:
         """Co-authorship flows: the share of the source's works with a co-author in the
-        partner (§3)."""
+        partner (§3).
+        """
         return self._year(self["flows"], year, countries_only)
 
     def asymmetry(self, year: int, *, countries_only: bool = False) -> pl.DataFrame:
@@ -227,7 +231,8 @@ def load(
     groups: str | Path | None = None,
 ) -> DatasetTables:
     """Open a dataset (a folder, or a name under ``cache``; ``demo`` is built on first use) for
-    a notebook; ``cache`` defaults to ``$BIBLIO_CACHE``, else ``cache/``."""
+    a notebook; ``cache`` defaults to ``$BIBLIO_CACHE``, else ``cache/``.
+    """
     folder = (
         Path(cache) if cache is not None else Path(os.environ.get("BIBLIO_CACHE") or DEFAULT_CACHE)
     )

@@ -134,7 +134,8 @@ def is_country(code: str) -> bool:
 
 def members(unit: str, year: int, groups: Mapping[str, Group]) -> frozenset[str]:
     """The countries of ``unit`` in ``year``: ``{unit}`` for a country, a group's members, or
-    the union of the parts of ``A+B+…``."""
+    the union of the parts of ``A+B+…``.
+    """
     if "+" in unit:
         return frozenset().union(*(members(part, year, groups) for part in unit.split("+")))
     if unit in groups:

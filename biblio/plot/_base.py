@@ -82,7 +82,8 @@ SYNTHETIC_MARK = "SYNTHETIC DATA — NOT REAL FIGURES"
 @dataclass(frozen=True)
 class Drawn:
     """What a figure drew: its data (one row per mark), a description with its key values, and
-    its title (the finding)."""
+    its title (the finding).
+    """
 
     frame: pl.DataFrame
     alt: str
@@ -245,7 +246,8 @@ def finish(
     synthetic data, the mark across the image.
 
     A figure the plot function created gets its title across the whole width (``suptitle``);
-    Axes the caller passed get it as their own left title."""
+    Axes the caller passed get it as their own left title.
+    """
     fig = ax.figure
     text = " ".join((title if title is not None else finding).split())
     if ax in _OWN:
@@ -303,7 +305,8 @@ def ratio_axis(ax: Axes, values: Sequence[float | None]) -> None:
 
 def png_bytes(fig: Figure) -> bytes:
     """The figure as PNG bytes at :data:`DPI`, with no software or time metadata (so the same
-    tables give byte-identical files); the figure is closed."""
+    tables give byte-identical files); the figure is closed.
+    """
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
     plt.close(fig)

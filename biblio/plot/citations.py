@@ -318,7 +318,8 @@ def plot_citation_impact(
 ) -> Axes:
     """Relative citation impact (:func:`biblio.metrics.derived.citation_impact`) of the ``n``
     countries with the most AI works in ``year`` (and EU27), as points on a log axis with a
-    reference line at 1 (as cited as the world's attributed works of the year)."""
+    reference line at 1 (as cited as the world's attributed works of the year).
+    """
     counting = check_counting(counting, ("fractional", "full"))
     source, synthetic = provenance(data, source, synthetic)
     impact = year_rows(

@@ -189,7 +189,8 @@ def _reason(
     selection: str | None,
 ) -> str:
     """The main reason this dataset's figure may differ from the published one, as far as it
-    can be known from the data: corpus size, counting, window, few works, consortium papers."""
+    can be known from the data: corpus size, counting, window, few works, consortium papers.
+    """
     year, metric = fig.year, fig.metric
     scale = None
     if world is not None and world.comparison in ("=", "≈") and world.value:

@@ -117,7 +117,8 @@ class Figure:
     """A rendered figure: its file stem (``[a-z0-9_-]+``, also the HTML id), PNG bytes, its
     title (the finding) and its caption; optionally its alt text (the figure's key values in
     words; the title when empty) and its data as CSV text, written beside the image as
-    ``<name>.csv`` and linked under it."""
+    ``<name>.csv`` and linked under it.
+    """
 
     name: str
     png: bytes

@@ -57,7 +57,8 @@ def _large(tables: Tables) -> pl.DataFrame:
 
 def large_works_of(tables: Tables, year: int) -> pl.DataFrame:
     """The works of more than the threshold of authorships in ``year``, one row each:
-    ``work_id, work_authorships, countries`` (how many), ``country_list``, largest first."""
+    ``work_id, work_authorships, countries`` (how many), ``country_list``, largest first.
+    """
     rows = _large(tables).filter(pl.col("year") == year)
     if rows.is_empty():
         return pl.DataFrame(
@@ -90,7 +91,8 @@ def large_threshold(tables: Tables) -> int:
 @dataclass(frozen=True)
 class Flow:
     """``F(source→partner)`` with its counts; ``large`` of the co-authored works are large
-    works, and ``share_rest`` is the flow share without them."""
+    works, and ``share_rest`` is the flow share without them.
+    """
 
     source: str
     partner: str
@@ -124,7 +126,8 @@ def flow(tables: Tables, year: int, source: str, partner: str) -> Flow | None:
 @dataclass(frozen=True)
 class TopPartner:
     """The country with the most works co-authored with ``unit`` (``large`` of them large
-    works), and the top partner without the large works (``partner_rest``, its works)."""
+    works), and the top partner without the large works (``partner_rest``, its works).
+    """
 
     unit: str
     partner: str
@@ -137,7 +140,8 @@ class TopPartner:
 def top_partners(tables: Tables, year: int, units: Sequence[str]) -> list[TopPartner]:
     """The top co-author country of each of ``units`` (in that order; ties → the
     alphabetically first), with and without the large works; units with no co-authored work
-    are left out."""
+    are left out.
+    """
     flows = tables["flows"].filter(pl.col("year") == year)
     flows = flows.filter(
         pl.col("source").is_in(list(units))
@@ -170,7 +174,8 @@ def top_partners(tables: Tables, year: int, units: Sequence[str]) -> list[TopPar
 @dataclass(frozen=True)
 class Connectivity:
     """Who has the most partner countries and who the most co-authored works summed over
-    partners (``strength``), over every country; and the same without the ``large`` works."""
+    partners (``strength``), over every country; and the same without the ``large`` works.
+    """
 
     countries: int
     by_partners: str

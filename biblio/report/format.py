@@ -73,7 +73,8 @@ def plural(n: int, noun: str) -> str:
 
 def md_escape(value: object) -> str:
     """Text for Markdown: whitespace runs as one space, markup characters backslash-escaped,
-    ``<>&`` as HTML entities (so a ``|`` cannot break a table, nor a tag reach a renderer)."""
+    ``<>&`` as HTML entities (so a ``|`` cannot break a table, nor a tag reach a renderer).
+    """
     text = " ".join(str(value).split())
     return html.escape(_MD_SPECIAL.sub(r"\\\1", text), quote=False)
 

@@ -66,7 +66,8 @@ def definition_figures(
     only the works that meet it; ``own`` (the report's tables and summary) is reused for the
     definition of ``options.selection``. The summaries hold the works of ``year`` that the
     report's definition also counts, under ``"also_in_report"``; they are the JSON form of
-    :class:`biblio.summary.Summary` (what ``summary.json`` holds)."""
+    :class:`biblio.summary.Summary` (what ``summary.json`` holds).
+    """
     from dataclasses import replace
 
     from biblio.corpus import select_works

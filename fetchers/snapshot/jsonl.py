@@ -92,7 +92,8 @@ def prefilter_block(block: bytes, wanted: Sequence[bytes], escapes: Sequence[byt
 
 def _prefilter(data: bytes, end: int, found: Needles) -> tuple[bytes | memoryview, int | None]:
     """:func:`prefilter_block` on the lines ``data[:end]`` (not copied), plus their line count
-    when it skipped lines."""
+    when it skipped lines.
+    """
     wanted, escapes = found
     sample = data[: min(end, _SAMPLE)]
     if sum(_lines_holding(sample, n) for n in wanted) * 2 > sample.count(b"\n"):

@@ -140,7 +140,8 @@ class SnapshotLayout:
 
     def manifest_path(self, entity: str) -> Path:
         """The manifest listing the parts of ``entity``: the combined ``manifest.json`` (2026)
-        or the entity's own ``manifest`` (legacy, and 2026 folders that only have those)."""
+        or the entity's own ``manifest`` (legacy, and 2026 folders that only have those).
+        """
         combined = self.data / COMBINED_MANIFEST
         if self.kind == "legacy" or (
             not combined.is_file() and (self.data / entity / ENTITY_MANIFEST).is_file()

@@ -117,7 +117,8 @@ def infer_parquet_schema(lines: Iterable[bytes]) -> pa.Schema:
 
 def write_parquet_part(path: Path, lines: Sequence[bytes] | bytes, schema: pa.Schema) -> int:
     """Write JSON lines (a sequence, or one newline-separated buffer) as one snappy Parquet
-    file with ``schema``; return the rows written."""
+    file with ``schema``; return the rows written.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     joined = b"\n".join(lines) + b"\n" if lines and not isinstance(lines, bytes) else b""
     data = lines if isinstance(lines, bytes) else joined
@@ -136,7 +137,8 @@ def write_parquet_part(path: Path, lines: Sequence[bytes] | bytes, schema: pa.Sc
 def write_combined_manifest(root: Path, fmt: str, counts: Mapping[str, Mapping[str, int]]) -> None:
     """Write ``root/<fmt>/manifest.json`` listing ``{entity: {part path: records}}``, each entry
     a ``url`` and a ``meta`` with ``content_length`` and ``record_count`` (our guess at the
-    unpublished shape; the reader does not depend on it)."""
+    unpublished shape; the reader does not depend on it).
+    """
     folder = root / fmt
     entries = [
         {
