@@ -1,4 +1,4 @@
-"""Reading a JSON Lines part: ISA-L gunzip as a stream, blocks of whole lines, the pre-filter.
+r"""Reading a JSON Lines part: ISA-L gunzip as a stream, blocks of whole lines, the pre-filter.
 
 A part is read as blocks of whole lines (:func:`blocks`); each block goes through the pre-filter
 (:func:`prefilter_block`), which drops lines that cannot meet the selections without parsing
@@ -8,9 +8,9 @@ the raw frames and the number of records each block held. Errors name the file a
 
 Examples
 --------
->>> block = b'{"id": 1, "s": "subfields/1702"}\\n{"id": 2, "s": "subfields/17021"}\\n'
->>> prefilter_block(block + b'{"id": 3}\\n' * 4, [b'1702"'])
-b'{"id": 1, "s": "subfields/1702"}\\n'
+>>> block = b'{"id": 1, "s": "subfields/1702"}\n{"id": 2, "s": "subfields/17021"}\n'
+>>> prefilter_block(block + b'{"id": 3}\n' * 4, [b'1702"'])
+b'{"id": 1, "s": "subfields/1702"}\n'
 """
 
 from __future__ import annotations
@@ -68,24 +68,24 @@ def needles(filters: WorkFilter) -> Needles | None:
 
 
 def prefilter_block(block: bytes, wanted: Sequence[bytes], escapes: Sequence[bytes] = ()) -> bytes:
-    """The lines of ``block`` that can match a selection, each needle being a selection's
+    r"""The lines of ``block`` that can match a selection, each needle being a selection's
     value + ``"``.
 
     Every selection compares the last path segment of an id string (``…/subfields/1702``,
     ``…/C154945302``) with the selection's value, so the decoded string of a matching line ends
     with the value, and its raw bytes hold the value followed by the closing quote: literally, or
-    with some of its characters written as ``\\uXXXX`` escapes (the only escapes JSON allows for
+    with some of its characters written as ``\uXXXX`` escapes (the only escapes JSON allows for
     letters and digits; ``escapes`` lists them). A line without any needle, in a block without
     such an escape, therefore cannot match and is not parsed: the pre-filter cannot drop a
     matching record. The block is returned whole (so the normaliser parses and checks every
     line) when it has such an escape, when its lines are not all ``{…}`` (blank lines,
-    ``\\r\\n``, text that is not JSON), or when a sample of it says most lines match anyway.
+    ``\r\n``, text that is not JSON), or when a sample of it says most lines match anyway.
 
     Lines skipped here are checked for shape only (each starts with ``{`` and ends with ``}``),
     not parsed; gzip's CRC and the manifest's record count guard them.
 
-    >>> prefilter_block(b"not json\\n", [b'1702"'])
-    b'not json\\n'
+    >>> prefilter_block(b"not json\n", [b'1702"'])
+    b'not json\n'
     """
     return bytes(_prefilter(block, len(block), (tuple(wanted), tuple(escapes)))[0])
 

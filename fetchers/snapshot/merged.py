@@ -1,4 +1,4 @@
-"""Merged ids: entities OpenAlex deleted because they duplicate another (the survivor).
+r"""Merged ids: entities OpenAlex deleted because they duplicate another (the survivor).
 
 ``merged_ids/<entity>/*.csv[.gz]`` (legacy layout; under ``legacy-data/`` since 2026) hold
 ``merge_date, id, merge_into_id``. A merged work is left out of the dataset (its survivor is in
@@ -12,7 +12,7 @@ Examples
 >>> root = Path(tempfile.mkdtemp())
 >>> (root / "merged_ids" / "institutions").mkdir(parents=True)
 >>> _ = (root / "merged_ids" / "institutions" / "2024-01-01.csv").write_text(
-...     "merge_date,id,merge_into_id\\n2024-01-01,I1,I2\\n2024-02-01,https://openalex.org/I2,I3\\n")
+...     "merge_date,id,merge_into_id\n2024-01-01,I1,I2\n2024-02-01,https://openalex.org/I2,I3\n")
 >>> merged_ids(root, "institutions")
 {'I1': 'I3', 'I2': 'I3'}
 """
