@@ -1,5 +1,6 @@
-r"""Figures of the metric tables, seaborn style: ``plot_x(data, *, year, units=None,
-counting=…, ax=None) -> Axes``.
+r"""Figures of the metric tables, seaborn style: one function per figure, returning its Axes.
+
+Each has the shape ``plot_x(data, *, year, units=None, counting=…, ax=None) -> Axes``.
 
 The only package that imports matplotlib and seaborn (with the non-interactive Agg backend,
 except inside a Jupyter kernel, whose inline backend shows the figures), so ``import biblio``

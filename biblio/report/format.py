@@ -72,8 +72,10 @@ def plural(n: int, noun: str) -> str:
 
 
 def md_escape(value: object) -> str:
-    """Text for Markdown: whitespace runs as one space, markup characters backslash-escaped,
-    ``<>&`` as HTML entities (so a ``|`` cannot break a table, nor a tag reach a renderer).
+    """Text for Markdown, escaped so that a ``|`` cannot break a table, nor a tag reach a renderer.
+
+    Whitespace runs become one space, markup characters are backslash-escaped and ``<>&`` become
+    HTML entities.
     """
     text = " ".join(str(value).split())
     return html.escape(_MD_SPECIAL.sub(r"\\\1", text), quote=False)

@@ -50,9 +50,11 @@ def one_line(exc: BaseException) -> str:
 
 
 def needles(filters: WorkFilter) -> Needles | None:
-    """One needle per selection (the selection's value + ``"``, see :func:`prefilter_block`) and
-    the escapes that may hide them; ``None`` where the pre-filter does not apply (the server
-    selected already, or a value that is not plain letters and digits).
+    """One needle per selection, and the escapes that may hide them.
+
+    A needle is the selection's value + ``"`` (see :func:`prefilter_block`). ``None`` where the
+    pre-filter does not apply (the server selected already, or a value that is not plain letters
+    and digits).
 
     >>> from biblio.dataset.selection import Selection
     >>> two = WorkFilter(selections=(Selection(), Selection.parse("concept:C154945302")))
@@ -68,8 +70,9 @@ def needles(filters: WorkFilter) -> Needles | None:
 
 
 def prefilter_block(block: bytes, wanted: Sequence[bytes], escapes: Sequence[bytes] = ()) -> bytes:
-    r"""The lines of ``block`` that can match a selection, each needle being a selection's
-    value + ``"``.
+    r"""The lines of ``block`` that can match a selection, given one needle per selection.
+
+    Each needle is a selection's value + ``"``.
 
     Every selection compares the last path segment of an id string (``…/subfields/1702``,
     ``…/C154945302``) with the selection's value, so the decoded string of a matching line ends
@@ -91,8 +94,9 @@ def prefilter_block(block: bytes, wanted: Sequence[bytes], escapes: Sequence[byt
 
 
 def _prefilter(data: bytes, end: int, found: Needles) -> tuple[bytes | memoryview, int | None]:
-    """:func:`prefilter_block` on the lines ``data[:end]`` (not copied), plus their line count
-    when it skipped lines.
+    """:func:`prefilter_block` on the lines ``data[:end]`` (not copied), plus a line count.
+
+    The line count is given when it skipped lines.
     """
     wanted, escapes = found
     sample = data[: min(end, _SAMPLE)]
@@ -147,7 +151,7 @@ def _lines_holding(data: bytes, needle: bytes) -> int:
 def _open(part: SnapshotPart) -> io.BufferedIOBase:
     if part.path.suffix == ".gz":
         return cast(io.BufferedIOBase, igzip.open(part.path, "rb"))
-    return open(part.path, "rb")
+    return part.path.open("rb")
 
 
 def blocks(part: SnapshotPart, block_bytes: int) -> Iterator[tuple[int, bytes, int]]:
@@ -180,7 +184,7 @@ def blocks(part: SnapshotPart, block_bytes: int) -> Iterator[tuple[int, bytes, i
 def _broken(part: SnapshotPart, exc: Exception) -> InputError:
     """The error for a gzip stream that ends early or is damaged, naming the line it breaks in."""
     line = 1
-    with open(part.path, "rb") as fh:  # error path only: decode again, as far as it goes
+    with part.path.open("rb") as fh:  # error path only: decode again, as far as it goes
         inflate = isal_zlib.decompressobj(31)
         try:
             while chunk := fh.read(1 << 20):

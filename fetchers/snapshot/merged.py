@@ -60,8 +60,9 @@ def _read(folder: Path | None, entity: str, columns: list[str]) -> list[pl.DataF
 
 
 def merged_work_ids(folder: Path | None, among: pl.Series | None) -> pl.Series:
-    """Merged work ids (only those in ``among``, if given: the merged ids of a whole snapshot
-    run to hundreds of millions).
+    """Merged work ids (only those in ``among``, if given).
+
+    The merged ids of a whole snapshot run to hundreds of millions.
     """
     found = [f["id"] for f in _read(folder, "works", ["id"])]
     if among is not None:
@@ -70,9 +71,11 @@ def merged_work_ids(folder: Path | None, among: pl.Series | None) -> pl.Series:
 
 
 def merged_ids(folder: Path | None, entity: str) -> dict[str, str]:
-    """``{merged id: survivor id}`` from ``folder/merged_ids/<entity>/*.csv[.gz]``; empty when
-    ``folder`` is ``None`` or has none. Chains (``I1 → I2 → I3``) resolve to the last survivor;
-    the ids of a cycle keep their first survivor. A later file wins for an id listed twice.
+    """``{merged id: survivor id}`` from ``folder/merged_ids/<entity>/*.csv[.gz]``.
+
+    Empty when ``folder`` is ``None`` or has none. Chains (``I1 → I2 → I3``) resolve to the last
+    survivor; the ids of a cycle keep their first survivor. A later file wins for an id listed
+    twice.
     """
     found = _read(folder, entity, ["id", "merge_into_id"])
     if not found:
