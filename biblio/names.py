@@ -47,8 +47,12 @@ _CODE_NAMED = frozenset({*DEFAULT_GROUPS} - {"AFRICA"})
 
 
 def unit_name(unit: str) -> str:
-    """A country's short name (``China``); a built-in region in words (``Africa``); EU27, EU and
-    other groups by their code; a union ``A+B`` as its parts' names joined by ``+``."""
+    """The unit's name as a label: a country's short name, a region in words, a group's code.
+
+    A country gets its short name (``China``); a built-in region its name in words
+    (``Africa``); EU27, EU and other groups their code; a union ``A+B`` its parts' names joined
+    by ``+``.
+    """
     if "+" in unit:
         return " + ".join(unit_name(part) for part in unit.split("+"))
     if unit == UNKNOWN:
@@ -61,8 +65,9 @@ def unit_name(unit: str) -> str:
 
 
 def the(unit: str) -> str:
-    """The unit's name as it reads inside a sentence: ``the United States``, ``China``; a union
-    ``A+B+C`` as ``A, B or C``.
+    """The unit's name as it reads inside a sentence: ``the United States``, ``China``.
+
+    A union ``A+B+C`` reads as ``A, B or C``.
 
     >>> the("US+GB+EU27")
     'the United States, the United Kingdom or EU27'

@@ -43,9 +43,11 @@ _NAMED = {"unit": "name", "source": "source_name", "partner": "partner_name"}
 
 
 def with_names(frame: pl.DataFrame) -> pl.DataFrame:
-    """``frame`` with each unit's name beside its code (``unit`` → ``name``, ``source`` →
-    ``source_name``, ``partner`` → ``partner_name``; an institution's ``country_code`` →
-    ``country``)."""
+    """``frame`` with each unit's name beside its code.
+
+    The names go in new columns: ``unit`` → ``name``, ``source`` → ``source_name``,
+    ``partner`` → ``partner_name``; an institution's ``country_code`` → ``country``.
+    """
     columns: list[Any] = []
     for column in frame.columns:
         columns.append(column)
@@ -156,21 +158,27 @@ class DatasetTables(Mapping[str, pl.DataFrame]):
     def citation_trend(
         self, year: int | None = None, *, countries_only: bool = False
     ) -> pl.DataFrame:
-        """Citations made each year to the works of the three years up to it (every year, or
-        ``year``)."""
+        """Citations made each year to the works of the three years up to it.
+
+        Every year, or only ``year`` when given.
+        """
         return self._year(self["citation_trend"], year, countries_only)
 
     def citation_impact(
         self, year: int, *, counting: str = "fractional", countries_only: bool = False
     ) -> pl.DataFrame:
-        """Relative citation impact: share of the citations to the year's works ÷ share of
-        the works (1 = the world's average)."""
+        """Relative citation impact: share of the citations ÷ share of the works.
+
+        The shares are of the year's works; 1 is the world's average.
+        """
         impact = citation_impact(self["output"], self["citation_shares"], counting=counting)
         return self._year(impact, year, countries_only)
 
     def flows(self, year: int, *, countries_only: bool = False) -> pl.DataFrame:
-        """Co-authorship flows: the share of the source's works with a co-author in the
-        partner (§3)."""
+        """Co-authorship flows: the share of the source's works with a co-author in the partner.
+
+        Defined in §3 of the metrics.
+        """
         return self._year(self["flows"], year, countries_only)
 
     def asymmetry(self, year: int, *, countries_only: bool = False) -> pl.DataFrame:
@@ -226,8 +234,11 @@ def load(
     threshold: int = 50,
     groups: str | Path | None = None,
 ) -> DatasetTables:
-    """Open a dataset (a folder, or a name under ``cache``; ``demo`` is built on first use) for
-    a notebook; ``cache`` defaults to ``$BIBLIO_CACHE``, else ``cache/``."""
+    """Open a dataset for a notebook.
+
+    ``dataset`` is a folder, or a name under ``cache``; ``demo`` is built on first use.
+    ``cache`` defaults to ``$BIBLIO_CACHE``, else ``cache/``.
+    """
     folder = (
         Path(cache) if cache is not None else Path(os.environ.get("BIBLIO_CACHE") or DEFAULT_CACHE)
     )

@@ -65,6 +65,7 @@ class Column:
 
     @property
     def field(self) -> pa.Field:
+        """The column as an Arrow field: its name, type and nullability."""
         return pa.field(self.name, self.type, nullable=self.nullable)
 
 
@@ -83,10 +84,12 @@ class TableSpec:
 
     @property
     def names(self) -> list[str]:
+        """The column names, in order."""
         return [c.name for c in self.columns]
 
     @property
     def schema(self) -> pa.Schema:
+        """The table's Arrow schema, its columns in order."""
         return pa.schema([c.field for c in self.columns])
 
     def column(self, name: str) -> Column:

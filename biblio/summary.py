@@ -144,6 +144,7 @@ class YearSummary:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> YearSummary:
+        """The figures of one year of a ``summary.json`` object."""
         connected = data["most_connected"]
         return cls(
             attributed_works=data["attributed_works"],

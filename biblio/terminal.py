@@ -58,6 +58,7 @@ class ProgressDisplay:
         self._last = 0.0
 
     def __call__(self, p: Progress) -> None:
+        """Show ``p``: update the live bar, or write a line if one is due (see the module)."""
         if not self._enabled:
             return
         if self._tty:

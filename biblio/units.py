@@ -58,6 +58,7 @@ class Group:
     spans: Mapping[str, tuple[int, int]]
 
     def members(self, year: int) -> frozenset[str]:
+        """The countries that belong to the group in ``year``."""
         return frozenset(c for c, (first, last) in self.spans.items() if first <= year <= last)
 
 
@@ -133,8 +134,10 @@ def is_country(code: str) -> bool:
 
 
 def members(unit: str, year: int, groups: Mapping[str, Group]) -> frozenset[str]:
-    """The countries of ``unit`` in ``year``: ``{unit}`` for a country, a group's members, or
-    the union of the parts of ``A+B+…``."""
+    """The countries of ``unit`` in ``year``.
+
+    ``{unit}`` for a country, a group's members, or the union of the parts of ``A+B+…``.
+    """
     if "+" in unit:
         return frozenset().union(*(members(part, year, groups) for part in unit.split("+")))
     if unit in groups:

@@ -336,8 +336,11 @@ class _Generator:
         return records
 
     def consortium_works(self, seed: int, first: int) -> list[dict[str, Any]]:
-        """A few papers of 120–450 authors in 12–30 countries (a US-led core, most of Europe,
-        rarely China), numbered from ``first``; their own generator leaves the rest unchanged."""
+        """A few papers of 120–450 authors in 12–30 countries, numbered from ``first``.
+
+        A US-led core, most of Europe, rarely China. They have their own generator, so the rest
+        of the dataset is unchanged.
+        """
         rng = random.Random(seed + 1)
         sizes = {c: sum(self.targets[y].get(c, 0.0) for y in self.targets) for c in self.countries}
         ranked = sorted(self.countries, key=lambda c: (-sizes[c], c))[:45]

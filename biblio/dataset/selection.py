@@ -59,6 +59,7 @@ class Selection:
 
     @classmethod
     def parse(cls, text: str) -> Selection:
+        """The selection written ``kind:value`` (``subfield:1702``); ``UsageError`` otherwise."""
         kind, sep, value = text.partition(":")
         if not sep or kind not in _API_FIELD or not value.strip():
             raise UsageError(

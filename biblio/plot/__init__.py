@@ -1,5 +1,6 @@
-"""Figures of the metric tables, seaborn style: ``plot_x(data, *, year, units=None,
-counting=…, ax=None) -> Axes``.
+r"""Figures of the metric tables, seaborn style: one function per figure, returning its Axes.
+
+Each has the shape ``plot_x(data, *, year, units=None, counting=…, ax=None) -> Axes``.
 
 The only package that imports matplotlib and seaborn (with the non-interactive Agg backend,
 except inside a Jupyter kernel, whose inline backend shows the figures), so ``import biblio``
@@ -25,7 +26,7 @@ Examples
 >>> figure_data(ax).select("unit", "citations", "share").rows()
 [('CN', 6, 0.6), ('US', 5, 0.5)]
 >>> png_bytes(ax.figure)[:4]
-b'\\x89PNG'
+b'\x89PNG'
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
-"""What every figure shares: the data it takes, its axes and fonts, the colour-blind-safe
-palette, the source line and synthetic mark drawn into the image, the frame it drew, and PNG
-output.
+"""What every figure shares: its data, axes, fonts, palette, source line and PNG output.
+
+The palette is colour-blind safe; the source line and, for synthetic data, a mark are drawn
+into the image; the frame a figure drew is kept with it.
 
 Every plot function has the shape ``plot_x(data, *, year, units=None, counting=…, ax=None)``
 and returns the Axes it drew on. ``data`` is a mapping of metric tables (what
@@ -81,8 +82,11 @@ SYNTHETIC_MARK = "SYNTHETIC DATA — NOT REAL FIGURES"
 
 @dataclass(frozen=True)
 class Drawn:
-    """What a figure drew: its data (one row per mark), a description with its key values, and
-    its title (the finding)."""
+    """What a figure drew: its data, a description and its title.
+
+    The data hold one row per mark; the description gives its key values; the title is the
+    finding.
+    """
 
     frame: pl.DataFrame
     alt: str
@@ -241,11 +245,13 @@ def finish(
     source: str | None,
     synthetic: bool,
 ) -> Axes:
-    """Title the figure with its finding (or ``title``); draw the source line and, for
-    synthetic data, the mark across the image.
+    """Title the figure with its finding (or ``title``) and draw its source line.
+
+    For synthetic data, a mark is also drawn across the image.
 
     A figure the plot function created gets its title across the whole width (``suptitle``);
-    Axes the caller passed get it as their own left title."""
+    Axes the caller passed get it as their own left title.
+    """
     fig = ax.figure
     text = " ".join((title if title is not None else finding).split())
     if ax in _OWN:
@@ -302,8 +308,10 @@ def ratio_axis(ax: Axes, values: Sequence[float | None]) -> None:
 
 
 def png_bytes(fig: Figure) -> bytes:
-    """The figure as PNG bytes at :data:`DPI`, with no software or time metadata (so the same
-    tables give byte-identical files); the figure is closed."""
+    """The figure as PNG bytes at :data:`DPI`, with no software or time metadata.
+
+    So the same tables give byte-identical files. The figure is closed.
+    """
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
     plt.close(fig)

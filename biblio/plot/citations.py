@@ -182,9 +182,10 @@ def plot_citation_trend(
     source: str | None = None,
     synthetic: bool | None = None,
 ) -> Axes:
-    """Each unit's share of the citations made each year to the AI works of the years just
-    before (table ``citation_trend``: a fixed window of ``cited_years`` publication years),
-    up to ``year`` (default: the table's last year).
+    """Each unit's share of the citations made each year to the AI works of the years before.
+
+    Table ``citation_trend``: a fixed window of ``cited_years`` publication years, for every
+    citing year up to ``year`` (default: the table's last year).
 
     Years whose window the dataset does not hold entirely, and years with almost no citations
     in ``counts_by_year`` (OpenAlex keeps the last ten citing years), are not drawn, and a note
@@ -316,9 +317,12 @@ def plot_citation_impact(
     source: str | None = None,
     synthetic: bool | None = None,
 ) -> Axes:
-    """Relative citation impact (:func:`biblio.metrics.derived.citation_impact`) of the ``n``
-    countries with the most AI works in ``year`` (and EU27), as points on a log axis with a
-    reference line at 1 (as cited as the world's attributed works of the year)."""
+    """Relative citation impact of the ``n`` countries with the most AI works in ``year``.
+
+    The impact is :func:`biblio.metrics.derived.citation_impact`, drawn for those countries and
+    EU27 as points on a log axis, with a reference line at 1 (as cited as the world's attributed
+    works of the year).
+    """
     counting = check_counting(counting, ("fractional", "full"))
     source, synthetic = provenance(data, source, synthetic)
     impact = year_rows(

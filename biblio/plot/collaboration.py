@@ -1,5 +1,6 @@
-"""Co-authorship figures: flow shares between countries, and asymmetry beside the measures that
-adjust for size (affinity, leadership asymmetry, Salton's cosine).
+"""Co-authorship figures: flow shares between countries, and asymmetry beside other measures.
+
+The other measures adjust for size: affinity, leadership asymmetry, Salton's cosine.
 
 Examples
 --------
@@ -57,8 +58,10 @@ Data = Mapping[str, pl.DataFrame] | pl.DataFrame
 
 
 def cell_text(share: float | None) -> str:
-    """A flow share as a heatmap cell prints it, in percent: ``""`` when undefined, ``0`` only
-    for no co-authored work, ``<0.1`` for a flow too small to print, one decimal under 10.
+    """A flow share as a heatmap cell prints it, in percent.
+
+    ``""`` when undefined, ``0`` only for no co-authored work, ``<0.1`` for a flow too small to
+    print, one decimal under 10.
 
     >>> [cell_text(v) for v in (None, 0.0, 0.0004, 0.004, 0.0996, 0.142)]
     ['', '0', '<0.1', '0.4', '10', '14']
@@ -100,8 +103,10 @@ def plot_flows(
     source: str | None = None,
     synthetic: bool | None = None,
 ) -> Axes:
-    """Heatmap of flow shares ``F(u→v)``: the share of the row country's AI works with a
-    co-author in the column country (full counting, the only counting flows are defined with).
+    """Heatmap of flow shares ``F(u→v)``, one row and one column per country.
+
+    A cell is the share of the row country's AI works with a co-author in the column country
+    (full counting, the only counting flows are defined with).
 
     ``units`` defaults to the ``n`` countries with the most AI works in ``year``. A cell prints
     ``0`` only when no work is co-authored, ``<0.1`` when the share is too small to print.

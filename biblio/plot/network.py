@@ -43,8 +43,9 @@ _COLOURED = 7
 
 
 def connectivity_finding(nodes: pl.DataFrame, year: int) -> str:
-    """Who has the most partner countries and who the most co-authored works summed over
-    partners, among ``nodes`` (one year of ``network_nodes``), in words.
+    """Who has the most partner countries and who the most co-authored works, in words.
+
+    The works are summed over partners; ``nodes`` is one year of ``network_nodes``.
 
     >>> nodes = pl.DataFrame({"unit": ["CN", "US", "GB"], "partners": [40, 45, 30],
     ...                       "strength": [200, 150, 90]})
@@ -84,8 +85,10 @@ def plot_network(
     source: str | None = None,
     synthetic: bool | None = None,
 ) -> Axes:
-    """The co-authorship network of ``year`` among ``units`` (default: the ``n`` countries with
-    the most AI works), links of at least ``min_works`` co-authored works (full counting).
+    """The co-authorship network of ``year`` among ``units``.
+
+    ``units`` defaults to the ``n`` countries with the most AI works; a link needs at least
+    ``min_works`` co-authored works (full counting).
 
     ``data`` holds ``network_nodes`` and ``network_edges``. Layout: igraph's Kamada–Kawai from a
     fixed circular start (no randomness: the same tables give the same picture). Node area ∝ AI

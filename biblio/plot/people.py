@@ -98,9 +98,11 @@ def plot_institutions_above(
     source: str | None = None,
     synthetic: bool | None = None,
 ) -> Axes:
-    """Institutions with more AI works than the threshold in ``year``, per unit (full
-    counting: a work counts once per institution). ``units`` defaults to the ``n`` units with
-    the most such institutions."""
+    """Institutions with more AI works than the threshold in ``year``, per unit.
+
+    Full counting: a work counts once per institution. ``units`` defaults to the ``n`` units
+    with the most such institutions.
+    """
     counting = check_counting(counting, ("full",))
     source, synthetic = provenance(data, source, synthetic)
     all_rows = table(data, "institutions_above")
@@ -177,9 +179,11 @@ def plot_researchers(
     source: str | None = None,
     synthetic: bool | None = None,
 ) -> Axes:
-    """Active AI researchers per unit in ``year`` with one counting (default fractional: an
-    author is split over the countries of their latest work). ``units`` defaults to the ``n``
-    countries with the most, and EU27."""
+    """Active AI researchers per unit in ``year``, with one counting.
+
+    The default is fractional: an author is split over the countries of their latest work.
+    ``units`` defaults to the ``n`` countries with the most, and EU27.
+    """
     counting = check_counting(counting, ("fractional", "full"))
     source, synthetic = provenance(data, source, synthetic)
     column = "researchers_frac" if counting == "fractional" else "researchers_full"
@@ -249,9 +253,11 @@ def plot_coverage(
     source: str | None = None,
     synthetic: bool | None = None,
 ) -> Axes:
-    """Per year up to ``year`` (default: the last), the share of AI works and of authorships
-    that name no country. Coverage is of the whole dataset: ``units`` must be ``None`` and
-    counts are plain (full) counts."""
+    """The share of AI works and of authorships that name no country, per year.
+
+    Every year up to ``year`` (default: the last). Coverage is of the whole dataset: ``units``
+    must be ``None`` and counts are plain (full) counts.
+    """
     counting = check_counting(counting, ("full",))
     if units is not None:
         raise ValueError("coverage is of the whole dataset: leave units=None")

@@ -1,4 +1,4 @@
-"""The report: ``index.html`` (self-contained) and ``report.md`` built from the metric tables.
+r"""The report: ``index.html`` (self-contained) and ``report.md`` built from the metric tables.
 
 One module per job; each builds blocks of one small document model, which two renderers turn
 into files::
@@ -21,7 +21,7 @@ Examples
 >>> from biblio.report.document import Document, Paragraph, Section
 >>> from biblio.report.markdown import render_markdown
 >>> render_markdown(Document("T", Section("S", Paragraph("a_b"))))
-'# T\\n\\n## S\\n\\na\\\\_b\\n'
+'# T\n\n## S\n\na\\_b\n'
 """
 
 from biblio.report.build import build_report, check_year, report_document, report_year, write_report

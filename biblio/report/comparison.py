@@ -188,8 +188,11 @@ def _reason(
     definitions: Definitions,
     selection: str | None,
 ) -> str:
-    """The main reason this dataset's figure may differ from the published one, as far as it
-    can be known from the data: corpus size, counting, window, few works, consortium papers."""
+    """The main reason this dataset's figure may differ from the published one.
+
+    As far as it can be known from the data: corpus size, counting, window, few works,
+    consortium papers.
+    """
     year, metric = fig.year, fig.metric
     scale = None
     if world is not None and world.comparison in ("=", "≈") and world.value:

@@ -49,8 +49,11 @@ def ai_definition(selection: str | None) -> str:
 
 
 def source_line(manifest: Mapping[str, Any], dataset_name: str) -> str:
-    """What every figure prints as its source: the dataset, its definition of AI and the date
-    of its data (the plot adds the counting; a synthetic dataset also gets a mark)."""
+    """What every figure prints as its source: the dataset, its definition of AI, its date.
+
+    The date is that of its data. The plot adds the counting; a synthetic dataset also gets a
+    mark.
+    """
     filters = manifest.get("filters") or {}
     created = str(manifest.get("created") or "")[:10]
     origin = manifest.get("source")

@@ -97,8 +97,9 @@ class Notes:
 
 @dataclass(frozen=True, init=False)
 class Table:
-    """Headers and rows; every cell is kept as text (format numbers before, see
-    :mod:`biblio.report.format`).
+    """A table of the report: headers and rows, every cell kept as text.
+
+    Format numbers before, see :mod:`biblio.report.format`.
 
     >>> Table(["a", "b"], [[1, None]]).rows
     (('1', 'None'),)
@@ -114,10 +115,12 @@ class Table:
 
 @dataclass(frozen=True)
 class Figure:
-    """A rendered figure: its file stem (``[a-z0-9_-]+``, also the HTML id), PNG bytes, its
-    title (the finding) and its caption; optionally its alt text (the figure's key values in
-    words; the title when empty) and its data as CSV text, written beside the image as
-    ``<name>.csv`` and linked under it."""
+    """A rendered figure: its file stem, PNG bytes, title, caption, alt text and data.
+
+    The stem (``[a-z0-9_-]+``) is also the HTML id; the title is the finding. Optionally, its
+    alt text (the figure's key values in words; the title when empty) and its data as CSV text,
+    written beside the image as ``<name>.csv`` and linked under it.
+    """
 
     name: str
     png: bytes

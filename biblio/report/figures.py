@@ -1,4 +1,4 @@
-"""The report's figures: one :class:`~biblio.report.document.Figure` block per plot.
+r"""The report's figures: one :class:`~biblio.report.document.Figure` block per plot.
 
 Each figure is drawn by :mod:`biblio.plot` (imported only when a report is built, so
 ``import biblio.report`` loads no matplotlib) with the report's source line (dataset, definition
@@ -15,7 +15,7 @@ Examples
 >>> tables = corpus_tables(tiny_corpus(), MetricOptions(units=["CN", "US"]))
 >>> figures = report_figures(tables, year=2024, threshold=0)
 >>> [f.name for f in figures][:3], figures[0].png[:4], figures[0].data.splitlines()[0]
-(['citation_shares', 'citation_trend', 'citation_impact'], b'\\x89PNG', 'unit,name,year,window,counting,citations,share')
+(['citation_shares', 'citation_trend', 'citation_impact'], b'\x89PNG', 'unit,name,year,window,counting,citations,share')
 """  # noqa: E501
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
-"""The report's findings as values: each with the counts it rests on, and the same finding
-without the works of more than 100 authors (table ``large_works``).
+"""The report's findings as values, each with the counts it rests on.
+
+Each also holds the same finding without the works of more than 100 authors (table
+``large_works``).
 
 The headline sentences, the figures' captions and the comparison with published figures read
 these, so that a number is computed once and quoted the same way everywhere. Everything comes
@@ -56,8 +58,10 @@ def _large(tables: Tables) -> pl.DataFrame:
 
 
 def large_works_of(tables: Tables, year: int) -> pl.DataFrame:
-    """The works of more than the threshold of authorships in ``year``, one row each:
-    ``work_id, work_authorships, countries`` (how many), ``country_list``, largest first."""
+    """The works of more than the threshold of authorships in ``year``, largest first.
+
+    One row each: ``work_id, work_authorships, countries`` (how many), ``country_list``.
+    """
     rows = _large(tables).filter(pl.col("year") == year)
     if rows.is_empty():
         return pl.DataFrame(
@@ -89,8 +93,11 @@ def large_threshold(tables: Tables) -> int:
 
 @dataclass(frozen=True)
 class Flow:
-    """``F(source→partner)`` with its counts; ``large`` of the co-authored works are large
-    works, and ``share_rest`` is the flow share without them."""
+    """``F(source→partner)`` with its counts, and the same without the large works.
+
+    ``large`` of the co-authored works are large works, and ``share_rest`` is the flow share
+    without them.
+    """
 
     source: str
     partner: str
@@ -123,8 +130,11 @@ def flow(tables: Tables, year: int, source: str, partner: str) -> Flow | None:
 
 @dataclass(frozen=True)
 class TopPartner:
-    """The country with the most works co-authored with ``unit`` (``large`` of them large
-    works), and the top partner without the large works (``partner_rest``, its works)."""
+    """The country with the most works co-authored with ``unit``, with and without large works.
+
+    ``large`` of those works are large works; ``partner_rest`` is the top partner without the
+    large works, with its works.
+    """
 
     unit: str
     partner: str
@@ -135,9 +145,11 @@ class TopPartner:
 
 
 def top_partners(tables: Tables, year: int, units: Sequence[str]) -> list[TopPartner]:
-    """The top co-author country of each of ``units`` (in that order; ties → the
-    alphabetically first), with and without the large works; units with no co-authored work
-    are left out."""
+    """The top co-author country of each of ``units``, with and without the large works.
+
+    In the order of ``units``; ties → the alphabetically first. Units with no co-authored work
+    are left out.
+    """
     flows = tables["flows"].filter(pl.col("year") == year)
     flows = flows.filter(
         pl.col("source").is_in(list(units))
@@ -169,8 +181,11 @@ def top_partners(tables: Tables, year: int, units: Sequence[str]) -> list[TopPar
 
 @dataclass(frozen=True)
 class Connectivity:
-    """Who has the most partner countries and who the most co-authored works summed over
-    partners (``strength``), over every country; and the same without the ``large`` works."""
+    """Who has the most partner countries and who the most co-authored works, over every country.
+
+    The works are summed over partners (``strength``); the same is also given without the
+    ``large`` works.
+    """
 
     countries: int
     by_partners: str

@@ -1,4 +1,4 @@
-"""Text for the report: numbers as they are printed, unit names, and escaping for both outputs.
+r"""Text for the report: numbers as they are printed, unit names, and escaping for both outputs.
 
 Every formatter prints ``—`` for a missing value. Names come from :mod:`biblio.names`
 (countries by name in sentences, codes beside names in tables). Escaping is the renderers' job
@@ -13,7 +13,7 @@ Examples
 >>> unit_name("CN"), unit_name("EU27"), possessive("United States")
 ('China', 'EU27', "United States'")
 >>> md_escape("<script>alert(1)</script> | *x*")
-'&lt;script&gt;alert(1)&lt;/script&gt; \\\\| \\\\*x\\\\*'
+'&lt;script&gt;alert(1)&lt;/script&gt; \\| \\*x\\*'
 >>> html_escape('<a href="x">')
 '&lt;a href=&quot;x&quot;&gt;'
 """
@@ -72,8 +72,11 @@ def plural(n: int, noun: str) -> str:
 
 
 def md_escape(value: object) -> str:
-    """Text for Markdown: whitespace runs as one space, markup characters backslash-escaped,
-    ``<>&`` as HTML entities (so a ``|`` cannot break a table, nor a tag reach a renderer)."""
+    """Text for Markdown, escaped so that a ``|`` cannot break a table, nor a tag reach a renderer.
+
+    Whitespace runs become one space, markup characters are backslash-escaped and ``<>&`` become
+    HTML entities.
+    """
     text = " ".join(str(value).split())
     return html.escape(_MD_SPECIAL.sub(r"\\\1", text), quote=False)
 

@@ -63,10 +63,10 @@ pre{background:#f6f6f6;padding:.6rem;overflow-x:auto;font-size:.8rem}
 
 
 def html_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    """An HTML table; every cell is escaped.
+    r"""An HTML table; every cell is escaped.
 
     >>> html_table(["name"], [["<b>x</b>"]])
-    '<table>\\n<thead><tr><th>name</th></tr></thead>\\n<tbody>\\n<tr><td>&lt;b&gt;x&lt;/b&gt;</td></tr>\\n</tbody>\\n</table>'
+    '<table>\n<thead><tr><th>name</th></tr></thead>\n<tbody>\n<tr><td>&lt;b&gt;x&lt;/b&gt;</td></tr>\n</tbody>\n</table>'
     """
     head = "".join(f"<th>{esc(h)}</th>" for h in headers)
     body = "\n".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in rows)

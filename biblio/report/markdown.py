@@ -1,4 +1,4 @@
-"""The Markdown renderer: a :class:`~biblio.report.document.Document` as ``report.md`` text.
+r"""The Markdown renderer: a :class:`~biblio.report.document.Document` as ``report.md`` text.
 
 The document title is a level-1 heading, its sections level 2, subsections one deeper (at most
 6). Blocks are separated by one blank line; every string goes through
@@ -11,7 +11,7 @@ Examples
 --------
 >>> from biblio.report.document import BulletList, Document, Section
 >>> print(render_markdown(Document("A *title*", Section("Headlines", BulletList("x < y")))))
-# A \\*title\\*
+# A \*title\*
 <BLANKLINE>
 ## Headlines
 <BLANKLINE>
@@ -41,13 +41,13 @@ __all__ = ["md_table", "render_markdown"]
 
 
 def md_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    """A Markdown table; every cell is escaped with :func:`~biblio.report.format.md_escape`.
+    r"""A Markdown table; every cell is escaped with :func:`~biblio.report.format.md_escape`.
 
     >>> print(md_table(["unit", "works"], [["CN", "1,024"], ["A|B", "—"]]))
     | unit | works |
     |---|---|
     | CN | 1,024 |
-    | A\\|B | — |
+    | A\|B | — |
     """
     lines = ["| " + " | ".join(md_escape(h) for h in headers) + " |", "|" + "---|" * len(headers)]
     lines += ["| " + " | ".join(md_escape(c) for c in row) + " |" for row in rows]

@@ -43,8 +43,11 @@ PUBLISHED_FLOW_PAIRS = (("US", "CN"), ("GB", "CN"), ("EU27", "CN"))
 
 @dataclass(frozen=True)
 class PublishedFigure:
-    """One row of ``biblio/data/published_figures.csv``; a ``flow_share`` unit is
-    ``SOURCE→PARTNER``, a share a fraction, ``comparison`` one of ``≈``, ``>``, ``<``."""
+    """One row of ``biblio/data/published_figures.csv``.
+
+    A ``flow_share`` unit is ``SOURCE→PARTNER``, a share a fraction, ``comparison`` one of
+    ``≈``, ``>``, ``<``.
+    """
 
     unit: str
     year: int

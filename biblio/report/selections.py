@@ -62,11 +62,13 @@ def definition_figures(
     own: tuple[Mapping[str, pl.DataFrame], Summary],
     year: int,
 ) -> dict[str, Figures]:
-    """``{definition: (tables, summary)}`` for every definition the dataset holds, each from
-    only the works that meet it; ``own`` (the report's tables and summary) is reused for the
-    definition of ``options.selection``. The summaries hold the works of ``year`` that the
-    report's definition also counts, under ``"also_in_report"``; they are the JSON form of
-    :class:`biblio.summary.Summary` (what ``summary.json`` holds)."""
+    """``{definition: (tables, summary)}`` for every definition of AI the dataset holds.
+
+    Each is computed from only the works that meet it; ``own`` (the report's tables and
+    summary) is reused for the definition of ``options.selection``. The summaries hold the works
+    of ``year`` that the report's definition also counts, under ``"also_in_report"``; they are
+    the JSON form of :class:`biblio.summary.Summary` (what ``summary.json`` holds).
+    """
     from dataclasses import replace
 
     from biblio.corpus import select_works

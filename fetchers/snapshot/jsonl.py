@@ -1,4 +1,4 @@
-"""Reading a JSON Lines part: ISA-L gunzip as a stream, blocks of whole lines, the pre-filter.
+r"""Reading a JSON Lines part: ISA-L gunzip as a stream, blocks of whole lines, the pre-filter.
 
 A part is read as blocks of whole lines (:func:`blocks`); each block goes through the pre-filter
 (:func:`prefilter_block`), which drops lines that cannot meet the selections without parsing
@@ -8,9 +8,9 @@ the raw frames and the number of records each block held. Errors name the file a
 
 Examples
 --------
->>> block = b'{"id": 1, "s": "subfields/1702"}\\n{"id": 2, "s": "subfields/17021"}\\n'
->>> prefilter_block(block + b'{"id": 3}\\n' * 4, [b'1702"'])
-b'{"id": 1, "s": "subfields/1702"}\\n'
+>>> block = b'{"id": 1, "s": "subfields/1702"}\n{"id": 2, "s": "subfields/17021"}\n'
+>>> prefilter_block(block + b'{"id": 3}\n' * 4, [b'1702"'])
+b'{"id": 1, "s": "subfields/1702"}\n'
 """
 
 from __future__ import annotations
@@ -50,9 +50,11 @@ def one_line(exc: BaseException) -> str:
 
 
 def needles(filters: WorkFilter) -> Needles | None:
-    """One needle per selection (the selection's value + ``"``, see :func:`prefilter_block`) and
-    the escapes that may hide them; ``None`` where the pre-filter does not apply (the server
-    selected already, or a value that is not plain letters and digits).
+    """One needle per selection, and the escapes that may hide them.
+
+    A needle is the selection's value + ``"`` (see :func:`prefilter_block`). ``None`` where the
+    pre-filter does not apply (the server selected already, or a value that is not plain letters
+    and digits).
 
     >>> from biblio.dataset.selection import Selection
     >>> two = WorkFilter(selections=(Selection(), Selection.parse("concept:C154945302")))
@@ -68,31 +70,34 @@ def needles(filters: WorkFilter) -> Needles | None:
 
 
 def prefilter_block(block: bytes, wanted: Sequence[bytes], escapes: Sequence[bytes] = ()) -> bytes:
-    """The lines of ``block`` that can match a selection, each needle being a selection's
-    value + ``"``.
+    r"""The lines of ``block`` that can match a selection, given one needle per selection.
+
+    Each needle is a selection's value + ``"``.
 
     Every selection compares the last path segment of an id string (``…/subfields/1702``,
     ``…/C154945302``) with the selection's value, so the decoded string of a matching line ends
     with the value, and its raw bytes hold the value followed by the closing quote: literally, or
-    with some of its characters written as ``\\uXXXX`` escapes (the only escapes JSON allows for
+    with some of its characters written as ``\uXXXX`` escapes (the only escapes JSON allows for
     letters and digits; ``escapes`` lists them). A line without any needle, in a block without
     such an escape, therefore cannot match and is not parsed: the pre-filter cannot drop a
     matching record. The block is returned whole (so the normaliser parses and checks every
     line) when it has such an escape, when its lines are not all ``{…}`` (blank lines,
-    ``\\r\\n``, text that is not JSON), or when a sample of it says most lines match anyway.
+    ``\r\n``, text that is not JSON), or when a sample of it says most lines match anyway.
 
     Lines skipped here are checked for shape only (each starts with ``{`` and ends with ``}``),
     not parsed; gzip's CRC and the manifest's record count guard them.
 
-    >>> prefilter_block(b"not json\\n", [b'1702"'])
-    b'not json\\n'
+    >>> prefilter_block(b"not json\n", [b'1702"'])
+    b'not json\n'
     """
     return bytes(_prefilter(block, len(block), (tuple(wanted), tuple(escapes)))[0])
 
 
 def _prefilter(data: bytes, end: int, found: Needles) -> tuple[bytes | memoryview, int | None]:
-    """:func:`prefilter_block` on the lines ``data[:end]`` (not copied), plus their line count
-    when it skipped lines."""
+    """:func:`prefilter_block` on the lines ``data[:end]`` (not copied), plus a line count.
+
+    The line count is given when it skipped lines.
+    """
     wanted, escapes = found
     sample = data[: min(end, _SAMPLE)]
     if sum(_lines_holding(sample, n) for n in wanted) * 2 > sample.count(b"\n"):
@@ -146,7 +151,7 @@ def _lines_holding(data: bytes, needle: bytes) -> int:
 def _open(part: SnapshotPart) -> io.BufferedIOBase:
     if part.path.suffix == ".gz":
         return cast(io.BufferedIOBase, igzip.open(part.path, "rb"))
-    return open(part.path, "rb")
+    return part.path.open("rb")
 
 
 def blocks(part: SnapshotPart, block_bytes: int) -> Iterator[tuple[int, bytes, int]]:
@@ -179,7 +184,7 @@ def blocks(part: SnapshotPart, block_bytes: int) -> Iterator[tuple[int, bytes, i
 def _broken(part: SnapshotPart, exc: Exception) -> InputError:
     """The error for a gzip stream that ends early or is damaged, naming the line it breaks in."""
     line = 1
-    with open(part.path, "rb") as fh:  # error path only: decode again, as far as it goes
+    with part.path.open("rb") as fh:  # error path only: decode again, as far as it goes
         inflate = isal_zlib.decompressobj(31)
         try:
             while chunk := fh.read(1 << 20):

@@ -139,8 +139,11 @@ class SnapshotLayout:
         return f"{self.kind} snapshot layout, {name} from {self.data}{also}{merged}"
 
     def manifest_path(self, entity: str) -> Path:
-        """The manifest listing the parts of ``entity``: the combined ``manifest.json`` (2026)
-        or the entity's own ``manifest`` (legacy, and 2026 folders that only have those)."""
+        """The manifest listing the parts of ``entity``.
+
+        The combined ``manifest.json`` (2026) or the entity's own ``manifest`` (legacy, and 2026
+        folders that only have those).
+        """
         combined = self.data / COMBINED_MANIFEST
         if self.kind == "legacy" or (
             not combined.is_file() and (self.data / entity / ENTITY_MANIFEST).is_file()
@@ -164,8 +167,10 @@ def _formats(folder: Path) -> tuple[str, ...]:
 
 
 def find_layout(root: Path, fmt: str | None = None) -> SnapshotLayout:
-    """Find the snapshot under ``root``: the 2026 layout (``jsonl/``, ``parquet/``, possibly
-    under ``data/``) before the legacy one (``works/``, possibly under ``legacy-data/``).
+    """Find the snapshot under ``root``, in the 2026 layout or the legacy one.
+
+    The 2026 layout (``jsonl/``, ``parquet/``, possibly under ``data/``) is looked for before
+    the legacy one (``works/``, possibly under ``legacy-data/``).
 
     ``fmt`` chooses the format folder of a 2026 snapshot (default: Parquet when present).
     Raises :class:`~biblio.errors.InputError` when ``root`` holds neither layout and

@@ -1,4 +1,4 @@
-"""Merged ids: entities OpenAlex deleted because they duplicate another (the survivor).
+r"""Merged ids: entities OpenAlex deleted because they duplicate another (the survivor).
 
 ``merged_ids/<entity>/*.csv[.gz]`` (legacy layout; under ``legacy-data/`` since 2026) hold
 ``merge_date, id, merge_into_id``. A merged work is left out of the dataset (its survivor is in
@@ -12,7 +12,7 @@ Examples
 >>> root = Path(tempfile.mkdtemp())
 >>> (root / "merged_ids" / "institutions").mkdir(parents=True)
 >>> _ = (root / "merged_ids" / "institutions" / "2024-01-01.csv").write_text(
-...     "merge_date,id,merge_into_id\\n2024-01-01,I1,I2\\n2024-02-01,https://openalex.org/I2,I3\\n")
+...     "merge_date,id,merge_into_id\n2024-01-01,I1,I2\n2024-02-01,https://openalex.org/I2,I3\n")
 >>> merged_ids(root, "institutions")
 {'I1': 'I3', 'I2': 'I3'}
 """
@@ -60,8 +60,10 @@ def _read(folder: Path | None, entity: str, columns: list[str]) -> list[pl.DataF
 
 
 def merged_work_ids(folder: Path | None, among: pl.Series | None) -> pl.Series:
-    """Merged work ids (only those in ``among``, if given: the merged ids of a whole snapshot
-    run to hundreds of millions)."""
+    """Merged work ids (only those in ``among``, if given).
+
+    The merged ids of a whole snapshot run to hundreds of millions.
+    """
     found = [f["id"] for f in _read(folder, "works", ["id"])]
     if among is not None:
         found = [ids.filter(ids.is_in(among.implode())) for ids in found]
@@ -69,9 +71,12 @@ def merged_work_ids(folder: Path | None, among: pl.Series | None) -> pl.Series:
 
 
 def merged_ids(folder: Path | None, entity: str) -> dict[str, str]:
-    """``{merged id: survivor id}`` from ``folder/merged_ids/<entity>/*.csv[.gz]``; empty when
-    ``folder`` is ``None`` or has none. Chains (``I1 → I2 → I3``) resolve to the last survivor;
-    the ids of a cycle keep their first survivor. A later file wins for an id listed twice."""
+    """``{merged id: survivor id}`` from ``folder/merged_ids/<entity>/*.csv[.gz]``.
+
+    Empty when ``folder`` is ``None`` or has none. Chains (``I1 → I2 → I3``) resolve to the last
+    survivor; the ids of a cycle keep their first survivor. A later file wins for an id listed
+    twice.
+    """
     found = _read(folder, entity, ["id", "merge_into_id"])
     if not found:
         return {}

@@ -79,16 +79,18 @@ def _leaves(t: pa.DataType, prefix: tuple[str, ...]) -> Iterator[tuple[str, ...]
 
 
 def projected_columns(file: pq.ParquetFile, target: pa.Schema) -> list[str]:
-    """The Parquet column paths to read for ``target``: every leaf of the file on a path of the
-        target (``authorships.list.element.author.id`` for ``authorships[].author.id``).
+    """The Parquet column paths to read for ``target``.
 
-        >>> import tempfile
+    Every leaf of the file on a path of the target (``authorships.list.element.author.id`` for
+    ``authorships[].author.id``).
+
+    >>> import tempfile
     >>> from pathlib import Path
-        >>> path = Path(tempfile.mkdtemp()) / "w.parquet"
-        >>> pq.write_table(pa.table({"id": ["W1"], "t": [{"a": 1, "b": "x"}], "z": [2]}), path)
-        >>> projected_columns(pq.ParquetFile(path), pa.schema([("id", pa.string()),
-        ...     ("t", pa.struct([("b", pa.string())]))]))
-        ['id', 't.b']
+    >>> path = Path(tempfile.mkdtemp()) / "w.parquet"
+    >>> pq.write_table(pa.table({"id": ["W1"], "t": [{"a": 1, "b": "x"}], "z": [2]}), path)
+    >>> projected_columns(pq.ParquetFile(path), pa.schema([("id", pa.string()),
+    ...     ("t", pa.struct([("b", pa.string())]))]))
+    ['id', 't.b']
     """
     wanted = [leaf for field in target for leaf in _leaves(field.type, (field.name,))]
     logical = [leaf for field in file.schema_arrow for leaf in _leaves(field.type, (field.name,))]

@@ -17,8 +17,10 @@ T = TypeVar("T")
 
 
 def prefetch(items: Iterator[T]) -> Iterator[T]:
-    """Run ``items`` one step ahead on a thread of its own, so that producing the next item
-    (gunzip, Parquet decoding) overlaps with the caller's work on the current one.
+    """Run ``items`` one step ahead on a thread of its own.
+
+    So producing the next item (gunzip, Parquet decoding) overlaps with the caller's work on the
+    current one.
 
     Errors are raised in the caller; closing the iterator stops the producer.
 

@@ -116,8 +116,10 @@ def infer_parquet_schema(lines: Iterable[bytes]) -> pa.Schema:
 
 
 def write_parquet_part(path: Path, lines: Sequence[bytes] | bytes, schema: pa.Schema) -> int:
-    """Write JSON lines (a sequence, or one newline-separated buffer) as one snappy Parquet
-    file with ``schema``; return the rows written."""
+    """Write JSON lines as one snappy Parquet file with ``schema``; return the rows written.
+
+    The lines are a sequence, or one newline-separated buffer.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     joined = b"\n".join(lines) + b"\n" if lines and not isinstance(lines, bytes) else b""
     data = lines if isinstance(lines, bytes) else joined
@@ -134,9 +136,11 @@ def write_parquet_part(path: Path, lines: Sequence[bytes] | bytes, schema: pa.Sc
 
 
 def write_combined_manifest(root: Path, fmt: str, counts: Mapping[str, Mapping[str, int]]) -> None:
-    """Write ``root/<fmt>/manifest.json`` listing ``{entity: {part path: records}}``, each entry
-    a ``url`` and a ``meta`` with ``content_length`` and ``record_count`` (our guess at the
-    unpublished shape; the reader does not depend on it)."""
+    """Write ``root/<fmt>/manifest.json`` listing ``{entity: {part path: records}}``.
+
+    Each entry is a ``url`` and a ``meta`` with ``content_length`` and ``record_count`` (our
+    guess at the unpublished shape; the reader does not depend on it).
+    """
     folder = root / fmt
     entries = [
         {
@@ -158,8 +162,10 @@ def write_snapshot(
     *,
     formats: Sequence[str] = ("jsonl", "parquet"),
 ) -> None:
-    """Write records in the 2026 layout: ``root/<format>/<entity>/<part>.gz|.parquet`` and one
-    ``root/<format>/manifest.json`` per format (entries with ``url`` and ``meta``).
+    """Write records in the 2026 layout, with one manifest per format.
+
+    The parts go to ``root/<format>/<entity>/<part>.gz|.parquet``, the manifest to
+    ``root/<format>/manifest.json`` (entries with ``url`` and ``meta``).
 
     ``entities`` maps an entity to its parts: a path relative to the entity folder without
     suffix (``updated_date=2026-06-24/part_0000``) → records (dicts, as the API gives them).
