@@ -88,8 +88,10 @@ def year_counts(client: OpenAlexClient, query: Query) -> dict[int, int]:
 def split_year(
     year: int, count: int, split_above: int, start: date | None = None, end: date | None = None
 ) -> list[Partition]:
-    """Cut ``start..end`` (default: the whole ``year``) into equal date ranges of at most about
-    ``split_above`` works, assuming ``count`` works spread evenly (the counts are that estimate).
+    """Cut ``start..end`` (default: the whole ``year``) into equal date ranges.
+
+    Each range holds at most about ``split_above`` works, assuming ``count`` works spread evenly
+    (the counts are that estimate).
 
     >>> [p.clauses[1:] for p in split_year(2020, 15, 10)]
     [('from_publication_date:2020-01-01', 'to_publication_date:2020-07-01'), \

@@ -217,8 +217,11 @@ _COVERAGE_HEADERS = (
 
 
 def with_ties(frame: pl.DataFrame, column: str, n: int) -> tuple[pl.DataFrame, str]:
-    """The first ``n`` rows of ``frame`` (sorted), plus every row tied with the ``n``-th on
-    ``column`` (up to :data:`MAX_TIED_EXTRA` more), and a note on the tie ("" when none)."""
+    """The first ``n`` rows of ``frame`` with the rows tied at the cutoff, and a note on the tie.
+
+    ``frame`` is sorted; every row tied with the ``n``-th on ``column`` is kept (up to
+    :data:`MAX_TIED_EXTRA` more). The note is "" when there is no tie.
+    """
     if frame.height <= n or n == 0:
         return frame, ""
     cutoff = frame[column][n - 1]
@@ -239,8 +242,11 @@ def with_ties(frame: pl.DataFrame, column: str, n: int) -> tuple[pl.DataFrame, s
 def coverage_section(
     coverage: pl.DataFrame, unplaced: Mapping[int, tuple[int, int]] | None = None
 ) -> Section:
-    """The coverage table, every year of the dataset; ``unplaced`` (year → authors with an id,
-    of them placed in no country) adds a sentence on the authors that cannot be placed."""
+    """The coverage table of every year of the dataset.
+
+    ``unplaced`` (year → authors with an id, of them placed in no country) adds a sentence on
+    the authors that cannot be placed.
+    """
     rows = coverage.sort("year")
     blocks: list[Block] = [
         Table(
@@ -295,8 +301,10 @@ def large_works_section(tables: Tables, year: int) -> Section:
 
 
 def tables_section(tables: Tables, year: int) -> Section:
-    """The main tables of ``year`` (:data:`MAIN_TABLES`), the works of very many authors, then
-    the coverage of every year."""
+    """The main tables of ``year`` (:data:`MAIN_TABLES`).
+
+    Then the works of very many authors, then the coverage of every year.
+    """
     parts = []
     for caption, select, rank, n, columns in MAIN_TABLES:
         frame = select(tables, year)
