@@ -56,6 +56,7 @@ from biblio.dataset.normalise import SELECT_FIELDS, read_institutions, read_work
 from biblio.dataset.selection import WorkFilter
 from biblio.errors import BudgetExhausted, FetchError, UsageError
 from biblio.io import MANIFEST, atomic_write
+from biblio.lock import writes_dataset
 from biblio.progress import ProgressCallback, Tracker
 from fetchers.http import OpenAlexClient, RetryPolicy, scrub
 from fetchers.query import Query
@@ -406,6 +407,7 @@ def _works_so_far(builder: DatasetBuilder) -> int:
     return int(works.select(pl.col("work_id").n_unique()).collect().item())
 
 
+@writes_dataset("fetch")
 def fetch_dataset(
     final: Path,
     *,

@@ -62,6 +62,7 @@ from biblio.dataset.normalise import read_institutions, read_works
 from biblio.dataset.selection import WorkFilter
 from biblio.errors import FetchError, InputError
 from biblio.io import atomic_write
+from biblio.lock import writes_dataset
 from biblio.progress import ProgressCallback, Tracker
 
 __all__ = [
@@ -566,6 +567,7 @@ def _merged_ids(snapshot: Path, entity: str, among: pl.Series | None) -> pl.Seri
     return pl.concat(found).unique() if found else pl.Series("id", [], dtype=pl.String)
 
 
+@writes_dataset("ingest")
 def ingest_snapshot(
     snapshot: Path,
     final: Path,
