@@ -32,7 +32,7 @@ from typing import Any
 import polars as pl
 
 from biblio.errors import UsageError
-from biblio.io import Dataset, atomic_write, open_dataset
+from biblio.io import Dataset, atomic_write, open_dataset, staged_output
 from biblio.report.comparison import published_section
 from biblio.report.definitions import definitions_section
 from biblio.report.document import (
@@ -182,7 +182,7 @@ def write_report(
 
 
 def build_report(
-    dataset_path: Path,
+    dataset_path: Path | Dataset,
     *,
     year: int | None = None,
     out: Path | None = None,
@@ -202,6 +202,9 @@ def build_report(
     year = report_year(tables, dataset.manifest, year)
     out = out if out is not None else Path("reports") / str(year)
     summary = summarise(tables, options)
-    write_report(tables, summary, dataset.manifest, dataset_name=dataset.name, year=year, out=out)
+    with staged_output(out) as stage:  # the whole report replaces the old one, or nothing does
+        write_report(
+            tables, summary, dataset.manifest, dataset_name=dataset.name, year=year, out=stage
+        )
     log.info("report for %s in %s", year, out)
     return out
