@@ -1,11 +1,22 @@
-"""Benchmark ``biblio ingest`` on a synthetic OpenAlex snapshot of full-shape work records.
+"""Benchmark ``biblio ingest`` on a synthetic OpenAlex snapshot: JSON Lines, Parquet, DuckDB.
 
-Builds (seeded) ``<dir>/snapshot`` with ``--works`` works in full OpenAlex record shape (abstract
-index, locations, concepts, topics, referenced and related works, authorships with
-institutions: about 10 KB a record, like real ones), spread over ``updated_date`` partitions of
-``--part-works`` works each, an institutions entity and ``merged_ids``; then times
-:func:`fetchers.snapshot.ingest_snapshot` with ``--workers`` processes and prints works/s, MB/s of
-uncompressed JSON and the peak RSS of the process tree.
+Builds (seeded) ``<dir>/snapshot`` in the 2026 layout: ``jsonl/`` (gzip JSON Lines) and
+``parquet/`` (snappy Parquet, one schema inferred once per entity, as an export would) holding
+the same ``--works`` works in full OpenAlex record shape (abstract index, locations, concepts,
+topics, referenced and related works, authorships with institutions: about 12 KB a record,
+like real ones), in parts of ``--part-works`` works over four ``updated_date`` partitions, an
+institutions entity, one combined ``manifest.json`` per format, and
+``legacy-data/merged_ids``. Then it times, each in a fresh process:
+
+- ``jsonl``: :func:`fetchers.snapshot.ingest_snapshot` with ``fmt="jsonl"``;
+- ``parquet``: the same with ``fmt="parquet"`` (goal: at least 3x the works/s of ``jsonl``);
+- ``duckdb``: the yardstick for the JSON Lines path: DuckDB's ``read_ndjson`` with an explicit
+  column spec extracting the same fields of the AI works of 2015-2024 into Parquet, on
+  ``--duckdb-threads`` threads (goal: ``jsonl`` at or below its time);
+
+and prints wall time, works/s, CPU seconds, peak RSS, and the ratios. Wall times on a shared
+machine depend on its load; the CPU seconds are the steadier figure, and the "free cores"
+estimate spreads them over the cores each run can use.
 
 Records come from a pool of distinct templates (``--pool``) in which only the id, publication
 year and partition date change, so writing gigabytes takes seconds and each record is still a
@@ -15,30 +26,33 @@ real snapshots hold a few percent, where the pre-filter skips most lines).
 
 Usage::
 
-    python benchmarks/ingest.py --works 1000000 --dir /work/bench-ingest
+    python benchmarks/ingest.py --works 40000 --dir /tmp/bench-ingest
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import multiprocessing
 import os
 import random
 import resource
 import shutil
-import threading
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
-import psutil
 from isal import igzip
 
-from biblio.dataset.builder import DatasetBuilder
 from biblio.dataset.selection import Selection, WorkFilter
-from fetchers.snapshot import ingest_snapshot, write_entity, write_manifest
+from fetchers.snapshot import ingest_snapshot
+from fetchers.snapshot.write import (
+    infer_parquet_schema,
+    write_combined_manifest,
+    write_parquet_part,
+)
 
 OA = "https://openalex.org/"
 WORDS = [
@@ -335,26 +349,36 @@ def _work_template(rng: random.Random, institutions: list[dict[str, Any]], ai: b
     return text.encode()
 
 
-def _write_part(args: tuple[Path, str, list[bytes], int, int, str, int]) -> tuple[str, int, int]:
-    path, rel, pool, first_id, count, updated, seed = args
+def _write_part(
+    args: tuple[Path, str, list[bytes], int, int, str, int, Any],
+) -> tuple[str, int, int]:
+    """Write one works part as gzip JSON Lines, and as Parquet when a schema is given."""
+    root, rel, pool, first_id, count, updated, seed, schema = args
     rng = random.Random(seed)
-    written = 0
+    path = root / "jsonl" / "works" / f"{rel}.gz"
     path.parent.mkdir(parents=True, exist_ok=True)
+    chunks = []
+    for start in range(0, count, 2000):
+        lines = [
+            pool[rng.randrange(len(pool))]
+            % {
+                b"id": b"%d" % (first_id + i),
+                b"year": b"%d" % rng.randrange(2015, 2025),
+                b"updated": updated.encode(),
+            }
+            for i in range(start, min(count, start + 2000))
+        ]
+        chunks.append(b"\n".join(lines) + b"\n")
+    data = b"".join(chunks)
     with igzip.open(path, "wb", compresslevel=1) as fh:
-        for start in range(0, count, 2000):
-            lines = [
-                pool[rng.randrange(len(pool))]
-                % {
-                    b"id": b"%d" % (first_id + i),
-                    b"year": b"%d" % rng.randrange(2015, 2025),
-                    b"updated": updated.encode(),
-                }
-                for i in range(start, min(count, start + 2000))
-            ]
-            data = b"\n".join(lines) + b"\n"
-            written += len(data)
-            fh.write(data)
-    return rel, count, written
+        fh.write(data)
+    if schema is not None:
+        write_parquet_part(root / "parquet" / "works" / f"{rel}.parquet", data, schema)
+    return rel, count, len(data)
+
+
+def _template_instance(template: bytes) -> bytes:
+    return template % {b"id": b"1", b"year": b"2020", b"updated": b"2024-01-01"}
 
 
 def build_snapshot(
@@ -366,37 +390,85 @@ def build_snapshot(
     ai_share: float,
     seed: int,
     workers: int,
+    parquet: bool = True,
 ) -> int:
-    """Write the synthetic snapshot; return the uncompressed bytes of its works parts."""
+    """Write the synthetic snapshot (2026 layout); return the uncompressed bytes of its works."""
     rng = random.Random(seed)
     institutions = _institutions(rng, 5000)
     pool = [_work_template(rng, institutions, rng.random() < ai_share) for _ in range(pool_size)]
+    schema = infer_parquet_schema(_template_instance(t) for t in pool) if parquet else None
     dates = ["2024-03-01", "2024-06-15", "2024-09-30", "2024-12-01"]
     tasks = []
     for k, first in enumerate(range(0, works, part_works)):
         date = dates[k * len(dates) // max(1, -(-works // part_works))]
-        rel = f"updated_date={date}/part_{k:03d}.gz"
+        rel = f"updated_date={date}/part_{k:04d}"
         count = min(part_works, works - first)
-        tasks.append((root / "works" / rel, rel, pool, 10**9 + first, count, date, seed + k))
+        tasks.append((root, rel, pool, 10**9 + first, count, date, seed + k, schema))
     with multiprocessing.get_context("spawn").Pool(workers) as procs:
         written = procs.map(_write_part, tasks)
-    write_manifest(root, "works", {rel: count for rel, count, _ in written})
-    write_entity(
-        root,
-        "institutions",
-        {
-            "updated_date=2024-06-01/part_000.gz": [
-                json.dumps(i, ensure_ascii=False).encode() for i in institutions
-            ]
-        },
-    )
-    merged = root / "merged_ids" / "works"
+    lines = [json.dumps(i, ensure_ascii=False).encode() for i in institutions]
+    inst_rel = "updated_date=2024-06-01/part_0000"
+    path = root / "jsonl" / "institutions" / f"{inst_rel}.gz"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(igzip.compress(b"\n".join(lines) + b"\n", compresslevel=1))
+    formats = {"jsonl": ".gz", "parquet": ".parquet"} if parquet else {"jsonl": ".gz"}
+    if parquet:
+        write_parquet_part(
+            root / "parquet" / "institutions" / f"{inst_rel}.parquet",
+            lines,
+            infer_parquet_schema(lines),
+        )
+    for fmt, suffix in formats.items():
+        counts = {
+            "works": {f"{rel}{suffix}": count for rel, count, _ in written},
+            "institutions": {f"{inst_rel}{suffix}": len(lines)},
+        }
+        write_combined_manifest(root, fmt, counts)
+    merged = root / "legacy-data" / "merged_ids" / "works"
     merged.mkdir(parents=True, exist_ok=True)
     rows = "".join(f"2024-05-01,W{10**9 + i},W1\n" for i in range(0, works, 997))
     (merged / "2024-05-01.csv.gz").write_bytes(
         igzip.compress(f"merge_date,id,merge_into_id\n{rows}".encode())
     )
     return sum(size for _, _, size in written)
+
+
+# --- one measurement, in a fresh process --------------------------------------------------------
+
+_REF = "STRUCT(id VARCHAR)"
+#: The fields the dataset reads, as DuckDB column types (normalise.SELECT_FIELDS).
+DUCKDB_COLUMNS = {
+    "id": "VARCHAR",
+    "doi": "VARCHAR",
+    "title": "VARCHAR",
+    "publication_year": "INTEGER",
+    "publication_date": "VARCHAR",
+    "type": "VARCHAR",
+    "cited_by_count": "BIGINT",
+    "counts_by_year": "STRUCT(year INTEGER, cited_by_count BIGINT)[]",
+    "primary_topic": f"STRUCT(id VARCHAR, subfield {_REF}, field {_REF})",
+    "is_retracted": "BOOLEAN",
+    "is_paratext": "BOOLEAN",
+    "updated_date": "VARCHAR",
+    "authorships": f"STRUCT(author_position VARCHAR, author {_REF}, institutions {_REF}[], "
+    "countries VARCHAR[], is_corresponding BOOLEAN)[]",
+}
+
+
+def duckdb_yardstick(files: str, out: Path, *, threads: int) -> int:
+    """DuckDB's ``read_ndjson`` with an explicit column spec: the fields above of the AI works
+    (primary topic in subfield 1702) of 2015-2024, written to Parquet; returns the rows."""
+    import duckdb
+
+    columns = "{" + ", ".join(f"'{k}': '{v}'" for k, v in DUCKDB_COLUMNS.items()) + "}"
+    con = duckdb.connect()
+    con.execute(f"SET threads TO {threads}")
+    con.execute(
+        f"COPY (SELECT * FROM read_ndjson('{files}', columns={columns}, compression='gzip') "
+        "WHERE primary_topic.subfield.id = 'https://openalex.org/subfields/1702' "
+        f"AND publication_year BETWEEN 2015 AND 2024) TO '{out}' (FORMAT parquet)"
+    )
+    return int(con.execute(f"SELECT count(*) FROM '{out}'").fetchone()[0])  # type: ignore[index]
 
 
 def _cpu_seconds() -> float:
@@ -408,53 +480,79 @@ def _cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-class _PeakRSS:
-    """Samples the RSS of this process and all its children every 50 ms."""
+def measure(kind: str, folder: Path, *, workers: int, threads: int, selection: str) -> dict:
+    """Run one ingest (``jsonl``, ``parquet``) or the DuckDB yardstick; return its figures.
+    Peak RSS is this process's high-water mark (``ru_maxrss``): run it in a fresh process."""
+    snapshot = folder / "snapshot"
+    cpu0, start = _cpu_seconds(), time.perf_counter()
+    if kind == "duckdb":
+        kept = duckdb_yardstick(
+            str(snapshot / "jsonl" / "works" / "*" / "*.gz"),
+            folder / "duckdb.parquet",
+            threads=threads,
+        )
+        records = None
+    else:
+        manifest = ingest_snapshot(
+            snapshot,
+            folder / "cache" / kind,
+            filters=WorkFilter(selections=(Selection.parse(selection),), years=(2015, 2024)),
+            fmt=kind,
+            workers=workers,
+            refresh=True,
+        )
+        kept, records = manifest["records"]["works"], manifest["snapshot"]["works"]["records"]
+    return {
+        "kind": kind,
+        "seconds": time.perf_counter() - start,
+        "cpu": _cpu_seconds() - cpu0,
+        "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        "kept": kept,
+        "records": records,
+        "load": os.getloadavg()[0],
+    }
 
-    def __init__(self) -> None:
-        self.peak = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def _run(self) -> None:
-        me = psutil.Process()
-        while not self._stop.is_set():
-            total = 0
-            for proc in [me, *me.children(recursive=True)]:
-                with contextlib.suppress(psutil.Error):
-                    total += proc.memory_info().rss
-            self.peak = max(self.peak, total)
-            self._stop.wait(0.05)
-
-    def __enter__(self) -> _PeakRSS:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
+def _measure_in_child(kind: str, args: argparse.Namespace) -> dict:
+    command = [sys.executable, __file__, "--measure", kind, "--dir", str(args.dir)]
+    command += ["--workers", str(args.workers), "--duckdb-threads", str(args.duckdb_threads)]
+    command += ["--selection", args.selection]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise SystemExit(f"{kind}: failed\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--works", type=int, default=1_000_000)
+    parser.add_argument("--works", type=int, default=40_000)
     parser.add_argument("--part-works", type=int, default=50_000)
     parser.add_argument("--pool", type=int, default=3000, help="distinct record templates")
     parser.add_argument("--ai-share", type=float, default=1.0)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2, help="parts ingested at once")
+    parser.add_argument("--duckdb-threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1702)
     parser.add_argument("--dir", type=Path, default=Path("/tmp/biblio-bench-ingest"))
     parser.add_argument("--keep", action="store_true", help="reuse an existing snapshot")
     parser.add_argument("--selection", default="subfield:1702")
+    parser.add_argument("--runs", default="jsonl,parquet,duckdb", help="which to time")
+    parser.add_argument("--measure", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.measure:
+        figures = measure(
+            args.measure,
+            args.dir,
+            workers=args.workers,
+            threads=args.duckdb_threads,
+            selection=args.selection,
+        )
+        print(json.dumps(figures))
+        return
 
     snapshot = args.dir / "snapshot"
     t0 = time.perf_counter()
-    if args.keep and (snapshot / "works" / "manifest").exists():
-        size = sum(
-            json.loads(p.read_text())["uncompressed_bytes"]
-            for p in [args.dir / "uncompressed.json"]
-        )
+    if args.keep and (snapshot / "jsonl" / "manifest.json").exists():
+        size = json.loads((args.dir / "uncompressed.json").read_text())["uncompressed_bytes"]
     else:
         shutil.rmtree(args.dir, ignore_errors=True)
         size = build_snapshot(
@@ -467,65 +565,36 @@ def main() -> None:
             workers=args.workers,
         )
         (args.dir / "uncompressed.json").write_text(json.dumps({"uncompressed_bytes": size}))
-    gz = sum(p.stat().st_size for p in (snapshot / "works").rglob("*.gz"))
+    gz = sum(p.stat().st_size for p in (snapshot / "jsonl" / "works").rglob("*.gz"))
+    pq_size = sum(p.stat().st_size for p in (snapshot / "parquet" / "works").rglob("*.parquet"))
     print(
-        f"snapshot: {args.works} works, {size / 1e9:.2f} GB JSON, {gz / 1e9:.2f} GB gzip "
-        f"({size / args.works / 1e3:.1f} KB a record), built in {time.perf_counter() - t0:.0f} s"
+        f"snapshot: {args.works} works, {size / 1e6:,.0f} MB JSON, {gz / 1e6:,.0f} MB gzip, "
+        f"{pq_size / 1e6:,.0f} MB Parquet ({size / args.works / 1e3:.1f} KB a record), "
+        f"built in {time.perf_counter() - t0:.0f} s"
     )
-
-    finish_time, finish_cpu = [0.0], [0.0]
-    original_finish = DatasetBuilder.finish
-
-    def timed_finish(self: DatasetBuilder, *a: Any, **kw: Any) -> dict[str, Any]:
-        start, cpu_start = time.perf_counter(), _cpu_seconds()
-        try:
-            return original_finish(self, *a, **kw)
-        finally:
-            finish_time[0] = time.perf_counter() - start
-            finish_cpu[0] = _cpu_seconds() - cpu_start
-
-    DatasetBuilder.finish = timed_finish  # type: ignore[method-assign]
-    filters = WorkFilter(selections=(Selection.parse(args.selection),))
-    load = os.getloadavg()[0]
-    cpu0 = _cpu_seconds()
-    with _PeakRSS() as rss:
-        start = time.perf_counter()
-        manifest = ingest_snapshot(
-            snapshot,
-            args.dir / "cache" / "bench",
-            filters=filters,
-            workers=args.workers,
-            refresh=True,
-            progress=None,
-        )
-        elapsed = time.perf_counter() - start
-    cpu = _cpu_seconds() - cpu0
-    works_in = manifest["snapshot"]["works"]["records"]
-    print(
-        f"ingest: {elapsed:.1f} s with {args.workers} workers "
-        f"(parts {elapsed - finish_time[0]:.1f} s, finish {finish_time[0]:.1f} s); "
-        f"{manifest['records']['works']} works kept, {manifest['records']['authorships']} "
-        f"authorships, {manifest['records']['institutions']} institutions"
-    )
-    print(f"works/s: {works_in / elapsed:,.0f}")
-    print(f"MB/s uncompressed JSON: {size / elapsed / 1e6:,.0f}")
-    print(f"peak RSS (process tree): {rss.peak / 2**20:,.0f} MiB")
-    parts_cpu = cpu - finish_cpu[0]
+    runs = {kind: _measure_in_child(kind, args) for kind in args.runs.split(",")}
     cores = os.cpu_count() or 1
-    print(
-        f"CPU: {cpu:.1f} s ({size / cpu / 1e6:,.0f} MB of JSON per CPU-second): parts "
-        f"{parts_cpu:.1f} s, finish {finish_cpu[0]:.1f} s; load average before the run {load:.1f}"
-    )
-    # With the machine to itself, parts spread over the workers and finish runs after them,
-    # on every core at best and on one at worst.
-    used = min(cores, args.workers)
-    best = parts_cpu / used + finish_cpu[0] / cores
-    worst = parts_cpu / used + finish_cpu[0]
-    print(
-        f"CPU-bound estimate with {used} free cores: {best:.0f}-{worst:.0f} s, "
-        f"{size / worst / 1e6:,.0f}-{size / best / 1e6:,.0f} MB/s, "
-        f"{works_in / worst:,.0f}-{works_in / best:,.0f} works/s"
-    )
+    for kind, r in runs.items():
+        used = min(cores, args.duckdb_threads if kind == "duckdb" else cores)
+        works = r["records"] or args.works
+        print(
+            f"{kind:8s} {r['seconds']:6.2f} s wall, {works / r['seconds']:>9,.0f} works/s, "
+            f"CPU {r['cpu']:6.2f} s ({works / r['cpu']:>9,.0f} works per CPU-s; "
+            f"{r['cpu'] / used:.2f} s on {used} free cores), peak RSS "
+            f"{r['peak_rss'] / 2**20:,.0f} MiB, {r['kept']} works kept, load {r['load']:.1f}"
+        )
+    if "jsonl" in runs and "parquet" in runs:
+        j, q = runs["jsonl"], runs["parquet"]
+        print(
+            f"parquet / jsonl works/s: {j['seconds'] / q['seconds']:.1f}x wall, "
+            f"{j['cpu'] / q['cpu']:.1f}x CPU (goal: at least 3x)"
+        )
+    if "jsonl" in runs and "duckdb" in runs:
+        j, d = runs["jsonl"], runs["duckdb"]
+        print(
+            f"jsonl / duckdb time: {j['seconds'] / d['seconds']:.2f} wall, "
+            f"{j['cpu'] / d['cpu']:.2f} CPU (goal: at most 1)"
+        )
 
 
 if __name__ == "__main__":

@@ -22,8 +22,9 @@ Examples
 >>> print(sha256sums({"b.csv": "00ff", "a/x.png": "ab12"}), end="")
 ab12  a/x.png
 00ff  b.csv
->>> frictionless_field("share_frac", __import__("pyarrow").float64())["type"]
-'number'
+>>> from biblio.schema import OUTPUT_SPECS
+>>> frictionless_field(OUTPUT_SPECS["output"].column("share_frac"))["constraints"]
+{'minimum': 0, 'maximum': 1}
 """
 
 from __future__ import annotations
@@ -40,14 +41,14 @@ import pyarrow as pa
 
 from biblio.errors import InputError
 from biblio.io import Dataset, atomic_write, file_sha256, open_dataset, publish_dataset
-from biblio.report.build import check_year, report_year, write_report
+from biblio.report.build import check_year, definitions_compared, report_year, write_report
 from biblio.report.document import Block, Paragraph, Section, Table
 from biblio.report.format import fmt_int, fmt_pct
 from biblio.report.published import INSTITUTION_UNITS, KEY_UNITS
-from biblio.schema import OUTPUT_TABLES
+from biblio.schema import OUTPUT_SPECS, OUTPUT_TABLES, Column
+from biblio.summary import Summary
 
 __all__ = [
-    "PRIMARY_KEYS",
     "build_benchmark",
     "citation_cff",
     "datapackage",
@@ -61,127 +62,52 @@ log = logging.getLogger(__name__)
 
 TABLES_DIR = "tables"
 
-#: The columns that identify a row of each table (the Data Package ``primaryKey``).
-PRIMARY_KEYS: dict[str, list[str]] = {
-    "output": ["unit", "year"],
-    "citation_shares": ["unit", "year", "window"],
-    "flows": ["source", "partner", "year"],
-    "asymmetry": ["source", "partner", "year"],
-    "network_nodes": ["unit", "year"],
-    "network_edges": ["source", "partner", "year"],
-    "institutions_above": ["unit", "year"],
-    "institution_output": ["institution_id", "year"],
-    "researchers": ["unit", "year"],
-    "coverage": ["year"],
-}
-
-_TABLE_DOC = {
-    "output": "AI works per unit and year, full and fractional counting (METRICS.md §1).",
-    "citation_shares": "Citation shares per unit, year and window (received / published) (§2).",
-    "flows": "Co-authorship flows: share of the source's works with a co-author in the partner "
-    "(§3).",
-    "asymmetry": "Flow asymmetry beside Salton's cosine, affinity and leadership asymmetry (§4).",
-    "network_nodes": "Country co-authorship network: node measures per unit and year (§5).",
-    "network_edges": "Country co-authorship network: co-authored works per pair and year (§5).",
-    "institutions_above": "Institutions with more works than the threshold, per unit (§6).",
-    "institution_output": "AI works per (rolled-up) institution and year (§6).",
-    "researchers": "Active AI researchers per unit and year (§7).",
-    "coverage": "Coverage per year: works and authorships with and without country (§8).",
-}
-
-_FIELD_DOC = {
-    "unit": "country (ISO 3166-1 alpha-2) or group of countries (EU27, EU, AFRICA, …)",
-    "source": "unit whose works are counted",
-    "partner": "co-author unit (a union is written A+B+C)",
-    "year": "publication year (citing year for the received window)",
-    "works_full": "works with at least one authorship in the unit",
-    "works_frac": "sum of the unit's authorship fractions",
-    "share_full": "full count / attributed works (or citations) of the year",
-    "share_frac": "fractional count / attributed works (or citations) of the year",
-    "window": "received: citations made in the year; published: citations to date of the "
-    "year's works",
-    "citations_full": "citations to works of the unit",
-    "citations_frac": "citations weighted by the unit's fraction of each work",
-    "coauthored": "works with authors in both units",
-    "source_works": "works of the source (full counting)",
-    "flow_share": "coauthored / source_works",
-    "led_by_source": "co-authored works whose lead authorship is in the source",
-    "led_by_partner": "co-authored works whose lead authorship is in the partner",
-    "flow_source_to_partner": "F(source→partner)",
-    "flow_partner_to_source": "F(partner→source)",
-    "asymmetry": "F(source→partner) / F(partner→source)",
-    "salton": "coauthored / sqrt(works(source)·works(partner))",
-    "affinity": "coauthored·N / (works(source)·works(partner))",
-    "leadership_asymmetry": "led_by_source / led_by_partner",
-    "partners": "number of partner countries (degree)",
-    "strength": "co-authored works summed over partners",
-    "eigenvector": "weighted eigenvector centrality, maximum 1",
-    "betweenness": "weighted betweenness, distance 1/weight",
-    "pagerank": "weighted PageRank, damping 0.85",
-    "community": "Leiden community (modularity, fixed seed)",
-    "top_partner": "partner with the most co-authored works",
-    "intl_rate": "share of the unit's works with a country outside it",
-    "threshold": "T: institutions need more than T works",
-    "institutions_above": "institutions with more than T works",
-    "institutions_total": "institutions with at least one work",
-    "institution_id": "OpenAlex institution id (after roll-up)",
-    "display_name": "institution name as OpenAlex gives it",
-    "country_code": "institution's country; empty when unknown",
-    "works": "works in the year",
-    "min_works": "k: minimum works in the window",
-    "window_years": "m: window length in years",
-    "researchers_full": "active authors with a country in the unit",
-    "researchers_frac": "active authors split over the countries of their latest work",
-    "attributed": "works with at least one country",
-    "unattributed": "works with no country",
-    "authorships": "authorships of the year's works",
-    "authorships_with_country": "authorships with at least one country",
-    "authors_with_id": "distinct non-null author ids",
-    "institutions_missing_country": "listed institutions with no record or no country",
-}
-_SHARES = {
-    "share_full",
-    "share_frac",
-    "flow_share",
-    "flow_source_to_partner",
-    "flow_partner_to_source",
-    "intl_rate",
-    "eigenvector",
-}
-
 
 # -- the data package --------------------------------------------------------------------------
-def frictionless_field(name: str, dtype: pa.DataType) -> dict[str, Any]:
-    """One Table Schema field for a column of :data:`biblio.schema.OUTPUT_TABLES`."""
-    if pa.types.is_integer(dtype):
+def frictionless_field(column: Column) -> dict[str, Any]:
+    """One Table Schema field for a column of :data:`biblio.schema.OUTPUT_SPECS`."""
+    if pa.types.is_integer(column.type):
         kind = "integer"
-    elif pa.types.is_floating(dtype):
+    elif pa.types.is_floating(column.type):
         kind = "number"
     else:
         kind = "string"
-    out: dict[str, Any] = {"name": name, "type": kind}
-    if name in _FIELD_DOC:
-        out["description"] = _FIELD_DOC[name]
-    if name in _SHARES:
+    out: dict[str, Any] = {"name": column.name, "type": kind, "description": column.doc}
+    if column.share:
         out["constraints"] = {"minimum": 0, "maximum": 1}
     return out
 
 
-def _schema(name: str) -> dict[str, Any]:
+def _schema(name: str, *, missing: Sequence[str] = ("",)) -> dict[str, Any]:
+    spec = OUTPUT_SPECS[name]
     return {
-        "fields": [frictionless_field(f.name, f.type) for f in OUTPUT_TABLES[name]],
-        "primaryKey": PRIMARY_KEYS[name],
-        "missingValues": [""],
+        "fields": [frictionless_field(c) for c in spec.columns],
+        "primaryKey": list(spec.primary_key),
+        "missingValues": list(missing),
     }
 
 
-def _file_props(root: Path, relative: str) -> dict[str, Any]:
+#: How a null of a Parquet file reaches a validator that reads it as text: frictionless reads
+#: Parquet through pandas, which turns a null number into NaN, shown as "nan". The tables hold
+#: no NaN (tested), so "nan" can only be a null there.
+_PARQUET_MISSING = ("", "nan")
+
+
+def _file_props(root: Path, relative: str, *, count_bytes: bool = True) -> dict[str, Any]:
     path = root / relative
-    return {"bytes": path.stat().st_size, "hash": f"sha256:{file_sha256(path)}"}
+    props: dict[str, Any] = {"bytes": path.stat().st_size} if count_bytes else {}
+    props["hash"] = f"sha256:{file_sha256(path)}"
+    return props
 
 
 def datapackage(
-    root: Path, *, year: int, manifest: Mapping[str, Any], dataset_name: str, version: str
+    root: Path,
+    *,
+    year: int,
+    manifest: Mapping[str, Any],
+    dataset_name: str,
+    version: str,
+    selection: str | None = None,
 ) -> dict[str, Any]:
     """The Frictionless Data Package of a bundle folder whose tables are already written."""
     resources: list[dict[str, Any]] = []
@@ -193,7 +119,7 @@ def datapackage(
                 "name": name,
                 "path": csv_path,
                 "profile": "tabular-data-resource",
-                "description": _TABLE_DOC[name],
+                "description": OUTPUT_SPECS[name].doc,
                 "format": "csv",
                 "mediatype": "text/csv",
                 "encoding": "utf-8",
@@ -207,11 +133,13 @@ def datapackage(
                 "name": f"{name}-parquet",
                 "path": parquet_path,
                 "profile": "data-resource",
-                "description": f"{_TABLE_DOC[name]} The same rows as {csv_path}, as Parquet.",
+                "description": f"{OUTPUT_SPECS[name].doc} The same rows as {csv_path}, as Parquet.",
                 "format": "parquet",
                 "mediatype": "application/vnd.apache.parquet",
-                **_file_props(root, parquet_path),
-                "schema": _schema(name),
+                # No "bytes": frictionless reads Parquet through pyarrow, counts no bytes and
+                # reports any stated count as wrong; the hash is in SHA256SUMS too.
+                **_file_props(root, parquet_path, count_bytes=False),
+                "schema": _schema(name, missing=_PARQUET_MISSING),
             }
         )
     for relative, description, fmt in (
@@ -269,7 +197,9 @@ def datapackage(
             "report_year": year,
             "dataset": dataset_name,
             "synthetic": synthetic,
-            "selection": (manifest.get("filters") or {}).get("selection"),
+            "selection": (manifest.get("filters") or {}).get("selection")
+            if selection is None
+            else selection,
         },
         "resources": resources,
     }
@@ -346,11 +276,13 @@ def sha256sums(hashes: Mapping[str, str]) -> str:
 
 
 # -- year over year ----------------------------------------------------------------------------
-def headline_figures(summary: Mapping[str, Any], year: int) -> dict[str, Any]:
-    """The headline figures of one year of ``summary.json``, flattened to label → value.
+def headline_figures(summary: Summary, year: int) -> dict[str, Any]:
+    """The headline figures of one year of the summary, flattened to label → value.
 
-    >>> summary = {"years": {"2024": {"attributed_works": 10, "most_connected": {"unit": "CN",
-    ...     "strength": 3, "partners": 2}, "researchers": {"CN": 5, "XX": 1}}}}
+    >>> from biblio.summary import Definitions, MostConnected, YearSummary
+    >>> head = YearSummary(attributed_works=10, most_connected=MostConnected("CN", 3, 2),
+    ...                    researchers={"CN": 5, "XX": 1})
+    >>> summary = Summary(Definitions(), {2024: head})
     >>> for label, value in headline_figures(summary, 2024).items():
     ...     print(f"{label}: {value}")
     AI works naming a country: 10
@@ -358,31 +290,31 @@ def headline_figures(summary: Mapping[str, Any], year: int) -> dict[str, Any]:
     most connected: co-authorship links: 3
     active researchers: CN: 5
     """
-    head = summary.get("years", {}).get(str(year))
+    head = summary.years.get(year)
     if head is None:
         return {}
-    out: dict[str, Any] = {"AI works naming a country": head.get("attributed_works")}
-    for key, leader in sorted(head.get("citation_share_leader", {}).items()):
+    out: dict[str, Any] = {"AI works naming a country": head.attributed_works}
+    for key, leader in sorted(head.citation_share_leader.items()):
         window, _, counting = key.partition("_")
         label = (
             f"citation share leader ({window}, {'fractional' if counting == 'frac' else counting})"
         )
-        out[label] = leader.get("unit")
-        out[f"{label}: share"] = leader.get("share")
-    for flow in head.get("flows", []):
-        out[f"flow share {flow['source']}→{flow['partner']}"] = flow.get("flow_share")
-    for unit, partner in head.get("top_partner", {}).items():
+        out[label] = leader.unit
+        out[f"{label}: share"] = leader.share
+    for flow in head.flows:
+        out[f"flow share {flow.source}→{flow.partner}"] = flow.flow_share
+    for unit, partner in head.top_partner.items():
         out[f"top partner of {unit}"] = partner
-    connected = head.get("most_connected")
+    connected = head.most_connected
     if connected:
-        out["most connected country"] = connected.get("unit")
-        out["most connected: co-authorship links"] = connected.get("strength")
+        out["most connected country"] = connected.unit
+        out["most connected: co-authorship links"] = connected.strength
     for unit in INSTITUTION_UNITS:
-        if unit in head.get("institutions_above", {}):
-            out[f"institutions above the threshold: {unit}"] = head["institutions_above"][unit]
+        if unit in head.institutions_above:
+            out[f"institutions above the threshold: {unit}"] = head.institutions_above[unit]
     for unit in KEY_UNITS:
-        if unit in head.get("researchers", {}):
-            out[f"active researchers: {unit}"] = head["researchers"][unit]
+        if unit in head.researchers:
+            out[f"active researchers: {unit}"] = head.researchers[unit]
     return out
 
 
@@ -409,7 +341,7 @@ def _change(label: str, before: Any, now: Any) -> str:
 def year_over_year(
     previous: Path,
     *,
-    summary: Mapping[str, Any],
+    summary: Summary,
     tables: Mapping[str, pl.DataFrame],
     year: int,
 ) -> Section:
@@ -423,10 +355,10 @@ def year_over_year(
     try:
         package = json.loads(package_path.read_text("utf-8"))
         prev_year = int(package["biblio"]["report_year"])
-        prev_summary = json.loads((previous / TABLES_DIR / "summary.json").read_text("utf-8"))
+        prev_summary = Summary.loads((previous / TABLES_DIR / "summary.json").read_text("utf-8"))
         prev_institutions = pl.read_parquet(previous / TABLES_DIR / "institution_output.parquet")
         prev_above = pl.read_parquet(previous / TABLES_DIR / "institutions_above.parquet")
-    except (OSError, KeyError, ValueError, json.JSONDecodeError) as exc:
+    except (OSError, KeyError, ValueError) as exc:
         raise InputError(
             f"--previous {previous}: not a benchmark bundle ({exc}); give a folder written by "
             "`biblio benchmark`"
@@ -445,7 +377,7 @@ def year_over_year(
     ]
     headers = ["headline figure", str(prev_year), str(year), "change"]
 
-    threshold = int(summary.get("definitions", {}).get("threshold", 50))
+    threshold = summary.definitions.threshold
     above_now = tables["institutions_above"].filter(year=year).select("unit", "institutions_above")
     above_before = prev_above.filter(year=prev_year).select(
         "unit", pl.col("institutions_above").alias("before")
@@ -531,13 +463,15 @@ def build_benchmark(
     groups: Path | None = None,
     threshold: int = 50,
     previous: Path | None = None,
+    selection: str | None = None,
 ) -> Path:
     """Write the benchmark bundle of a dataset for ``year``; return its folder.
 
     ``out`` defaults to ``reports/benchmark-<year>``; an existing bundle there is replaced.
+    ``selection`` is the definition of AI work (default: the dataset's first).
     """
     from biblio import __version__
-    from biblio.tables import MetricOptions, run_metrics
+    from biblio.tables import MetricOptions, resolve_selection, run_metrics
 
     if previous is not None and not (previous / "datapackage.json").is_file():
         raise InputError(
@@ -546,7 +480,8 @@ def build_benchmark(
         )
     dataset = open_dataset(dataset_path)
     check_year(dataset, year)
-    options = MetricOptions(threshold=threshold, groups=groups)
+    chosen = resolve_selection(dataset, selection)
+    options = MetricOptions(threshold=threshold, groups=groups, selection=chosen)
     parent = out.parent if out is not None else Path("reports")
     staging = parent / f".{out.name if out is not None else 'benchmark'}.partial"
     if staging.exists():
@@ -554,12 +489,13 @@ def build_benchmark(
     try:
         run_metrics(dataset, options, out=staging / TABLES_DIR)
         tables = _read_tables(staging / TABLES_DIR)
-        summary = json.loads((staging / TABLES_DIR / "summary.json").read_text("utf-8"))
+        summary = Summary.loads((staging / TABLES_DIR / "summary.json").read_text("utf-8"))
         year = report_year(tables, dataset.manifest, year)
         final = out if out is not None else parent / f"benchmark-{year}"
-        extra: Sequence[Section] = ()
+        extra: list[Section] = []
         if previous is not None:
             extra = [year_over_year(previous, summary=summary, tables=tables, year=year)]
+        extra += definitions_compared(dataset, options, (tables, summary), year)
         write_report(
             tables,
             summary,
@@ -578,6 +514,7 @@ def build_benchmark(
             manifest=dataset.manifest,
             dataset_name=dataset.name,
             version=__version__,
+            selection=chosen,
         )
         with atomic_write(staging / "datapackage.json") as fh:
             json.dump(package, fh, indent=2, ensure_ascii=False)

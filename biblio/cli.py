@@ -82,6 +82,7 @@ KEY_ON_COMMAND_LINE = (
     "set OPENALEX_API_KEY instead"
 )
 THRESHOLD_HELP = "an institution counts when it has more works than this in a year (default: 50)"
+_SELECTION_HELP = "definition of AI work to compute for, one the dataset holds (default: its first)"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -158,13 +159,21 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     ingest = command("ingest", "build a dataset from OpenAlex snapshot files")
-    ingest.add_argument("snapshot", type=Path, help="snapshot folder (with works/, institutions/)")
+    ingest.add_argument(
+        "snapshot", type=Path, help="snapshot folder: parquet/ and/or jsonl/ (2026), or works/"
+    )
     selection(ingest)
     ingest.add_argument(
         "--workers",
         type=int,
         default=os.cpu_count() or 1,
-        help="worker processes (default: one per CPU)",
+        help="snapshot parts read at once (default: one per CPU)",
+    )
+    ingest.add_argument(
+        "--format",
+        choices=("parquet", "jsonl"),
+        default=None,
+        help="format folder of a 2026 snapshot to read (default: parquet when present)",
     )
 
     metrics = command("metrics", "write every table of METRICS.md")
@@ -178,6 +187,7 @@ def _parser() -> argparse.ArgumentParser:
     metrics.add_argument("--min-works", type=int, default=1, help="k of active researchers")
     metrics.add_argument("--window-years", type=int, default=1, help="m of active researchers")
     metrics.add_argument("--out", type=Path, required=True, help="folder for the tables")
+    metrics.add_argument("--selection", default=None, help=_SELECTION_HELP)
 
     for name, help_text, default_out in (
         ("report", "build the HTML and Markdown report", "reports/{year}"),
@@ -189,6 +199,7 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--out", type=Path, default=None, help=f"default: {default_out}")
         p.add_argument("--groups", type=Path, default=None, help="TOML file of unit groups")
         p.add_argument("--threshold", type=int, default=50, help=THRESHOLD_HELP)
+        p.add_argument("--selection", default=None, help=_SELECTION_HELP)
         if name == "benchmark":
             p.add_argument("--previous", type=Path, default=None, help="last year's bundle")
     return parser
@@ -226,12 +237,15 @@ def _run(args: argparse.Namespace) -> None:
                 progress=display,
             )
         else:
-            from fetchers.snapshot import ingest_snapshot
+            from fetchers.snapshot import find_layout, ingest_snapshot
 
+            if args.refresh or not (final / "manifest.json").exists():  # else: kept as it is
+                print(find_layout(args.snapshot, args.format).describe(), flush=True)
             manifest = ingest_snapshot(
                 args.snapshot,
                 final,
                 filters=filters,
+                fmt=args.format,
                 workers=args.workers,
                 refresh=args.refresh,
                 progress=display,
@@ -255,6 +269,7 @@ def _run(args: argparse.Namespace) -> None:
             min_works=args.min_works,
             window_years=args.window_years,
             pairs=tuple(args.pairs),
+            selection=args.selection,
         )
         with staged_output(args.out) as stage:  # all the tables, or none of them
             written = run_metrics(dataset, options, out=stage)
@@ -263,7 +278,12 @@ def _run(args: argparse.Namespace) -> None:
         from biblio.report import build_report
 
         out = build_report(
-            dataset, year=args.year, out=args.out, groups=args.groups, threshold=args.threshold
+            dataset,
+            year=args.year,
+            out=args.out,
+            groups=args.groups,
+            threshold=args.threshold,
+            selection=args.selection,
         )
         print(f"report in {out}")
     elif args.command == "benchmark":
@@ -276,6 +296,7 @@ def _run(args: argparse.Namespace) -> None:
             groups=args.groups,
             threshold=args.threshold,
             previous=args.previous,
+            selection=args.selection,
         )
         print(f"benchmark bundle in {out}")
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import hashlib
 import json
 import os
@@ -299,30 +300,118 @@ def _table_files(folder: Path, name: str) -> list[Path]:
     return sorted(p for p in (folder / name).glob("*.arrow") if not p.name.startswith("."))
 
 
+_TEXT = {"string", "large_string", "string_view"}
+_TIME_UNITS = ("s", "ms", "us", "ns")
+
+
+def _converts(found: pa.DataType, expected: pa.DataType) -> bool:
+    """Whether a column of Arrow type ``found`` reads as ``expected`` with no value lost.
+
+    What other writers produce for our columns: ``string`` or a dictionary of strings for
+    ``large_string``, ``list`` for ``large_list``, integers of another width or sign, structs
+    with the same fields in another order, coarser timestamp units. An integer is cast with a
+    check: a value that does not fit the narrower type stops the computation, never wraps.
+
+    >>> _converts(pa.int32(), pa.int64()), _converts(pa.uint64(), pa.int32())
+    (True, True)
+    >>> _converts(pa.float64(), pa.int64()), _converts(pa.string(), pa.int32())
+    (False, False)
+    >>> words = pa.list_(pa.dictionary(pa.int8(), pa.string()))
+    >>> _converts(words, pa.large_list(pa.large_string()))
+    True
+    >>> us = pa.timestamp("us")
+    >>> _converts(pa.timestamp("ms"), us), _converts(pa.timestamp("ns"), us)
+    (True, False)
+    >>> _converts(pa.string(), pa.large_list(pa.large_string()))
+    False
+    """
+    t = pa.types
+    if found.equals(expected):
+        return True
+    if t.is_dictionary(found):
+        return str(found.value_type) in _TEXT and _converts(found.value_type, expected)
+    if str(expected) in _TEXT:
+        return str(found) in _TEXT
+    if t.is_integer(expected):
+        return bool(t.is_integer(found))
+    if t.is_floating(expected):
+        return bool(t.is_floating(found) and found.bit_width <= expected.bit_width)
+    if t.is_list(expected) or t.is_large_list(expected):
+        is_list = t.is_list(found) or t.is_large_list(found) or t.is_fixed_size_list(found)
+        return is_list and _converts(found.value_type, expected.value_type)
+    if t.is_struct(expected):
+        if not t.is_struct(found) or found.num_fields != expected.num_fields:
+            return False
+        fields = {found.field(i).name: found.field(i).type for i in range(found.num_fields)}
+        wanted = [expected.field(i) for i in range(expected.num_fields)]
+        return all(f.name in fields and _converts(fields[f.name], f.type) for f in wanted)
+    if t.is_timestamp(expected):
+        return bool(
+            t.is_timestamp(found)
+            and found.tz == expected.tz
+            and _TIME_UNITS.index(found.unit) <= _TIME_UNITS.index(expected.unit)
+        )
+    return False
+
+
+@functools.cache
+def _polars_types(name: str) -> dict[str, pl.DataType]:
+    empty = pl.from_arrow(INPUT_TABLES[name].empty_table())
+    assert isinstance(empty, pl.DataFrame)
+    return dict(empty.schema)
+
+
+def _file_schema(path: Path, name: str) -> pa.Schema:
+    """The Arrow schema of one file, checked against the ``name`` table's."""
+    schema = INPUT_TABLES[name]
+    try:
+        found = ipc.open_file(path).schema
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise InputError(
+            f"{path}: not a readable Arrow IPC file ({exc}); refetch the dataset"
+        ) from exc
+    missing = [f.name for f in schema if f.name not in found.names]
+    if missing:
+        raise SchemaError(
+            f"{path}: column {missing[0]!r} is missing; the {name} table needs the columns "
+            + ", ".join(schema.names)
+        )
+    for field in schema:
+        if not _converts(found.field(field.name).type, field.type):
+            raise SchemaError(
+                f"{path}: column {field.name!r} is {found.field(field.name).type}, expected "
+                f"{field.type}; write it with that type or one that converts to it without loss"
+            )
+    return found
+
+
 def _scan(folder: Path, name: str) -> pl.LazyFrame:
+    """The ``name`` table of a dataset folder, lazily, in exactly the types of biblio.schema.
+
+    Files are checked now (schema only); columns of another lossless type are cast lazily.
+    """
     files = _table_files(folder, name)
     schema = INPUT_TABLES[name]
     if not files:
         empty = pl.from_arrow(schema.empty_table())
         assert isinstance(empty, pl.DataFrame)
         return empty.lazy()
+    # Files with one schema are scanned together, as one source.
+    groups: dict[tuple[tuple[str, str], ...], tuple[pa.Schema, list[Path]]] = {}
     for path in files:
-        try:
-            found = ipc.open_file(path).schema
-        except (OSError, pa.ArrowInvalid) as exc:
-            raise InputError(
-                f"{path}: not a readable Arrow IPC file ({exc}); refetch the dataset"
-            ) from exc
-        missing = [f.name for f in schema if f.name not in found.names]
-        if missing:
-            raise SchemaError(f"{path}: column {missing[0]!r} is missing; refetch the dataset")
-        for field in schema:
-            if not found.field(field.name).type.equals(field.type):
-                raise SchemaError(
-                    f"{path}: column {field.name!r} is {found.field(field.name).type}, "
-                    f"expected {field.type}; refetch the dataset"
-                )
-    return pl.scan_ipc(files).select(schema.names)
+        found = _file_schema(path, name)
+        key = tuple(zip(found.names, map(str, found.types), strict=True))
+        groups.setdefault(key, (found, []))[1].append(path)
+    targets = _polars_types(name)
+    frames = []
+    for found, paths in groups.values():
+        cast = [f.name for f in schema if not found.field(f.name).type.equals(f.type)]
+        frames.append(
+            pl.scan_ipc(paths)
+            .select(schema.names)
+            .with_columns(pl.col(column).cast(targets[column]) for column in cast)
+        )
+    return frames[0] if len(frames) == 1 else pl.concat(frames)
 
 
 @dataclass(frozen=True)

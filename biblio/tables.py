@@ -10,16 +10,16 @@ True
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from biblio.corpus import Corpus, corpus_countries, corpus_years, prepare, select_works
+from biblio.dataset.selection import Selection
 from biblio.errors import InputError, UsageError
 from biblio.io import Dataset, atomic_path, atomic_write, open_dataset
 from biblio.metrics.citations import citation_shares
@@ -40,6 +40,17 @@ from biblio.metrics.institutions import (
 from biblio.metrics.output import output
 from biblio.metrics.researchers import researchers
 from biblio.schema import OUTPUT_TABLES
+from biblio.summary import (
+    ActiveResearcher,
+    CorpusFilters,
+    DatasetInfo,
+    Definitions,
+    Flow,
+    Leader,
+    MostConnected,
+    Summary,
+    YearSummary,
+)
 from biblio.units import DEFAULT_GROUPS, check_unit, is_country, load_groups
 
 __all__ = [
@@ -47,6 +58,9 @@ __all__ = [
     "compute_tables",
     "corpus_tables",
     "default_units",
+    "definition_works",
+    "held_selections",
+    "resolve_selection",
     "run_metrics",
     "summarise",
 ]
@@ -68,23 +82,21 @@ class MetricOptions:
     pairs: Sequence[tuple[str, str]] = field(default_factory=tuple)
     keep_paratext: bool = False
     keep_retracted: bool = False
+    #: The definition of AI work to compute for (``None``: the dataset's first).
+    selection: str | None = None
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> Definitions:
         """The definitions in force, as written into summary.json and reports."""
-        return {
-            "counting": "full and fractional (authorship weights 1/n_w split over countries)",
-            "citation_windows": {
-                "received": "citations made in year Y to AI works published up to Y",
-                "published": "citations to date of the works published in Y",
-            },
-            "threshold": self.threshold,
-            "institution_rollup": self.rollup,
-            "active_researcher": {"min_works": self.min_works, "window_years": self.window_years},
-            "corpus_filters": {
-                "paratext": "kept" if self.keep_paratext else "dropped",
-                "retracted": "kept" if self.keep_retracted else "dropped",
-            },
-        }
+        return Definitions(
+            selection=self.selection,
+            threshold=self.threshold,
+            institution_rollup=self.rollup,
+            active_researcher=ActiveResearcher(self.min_works, self.window_years),
+            corpus_filters=CorpusFilters(
+                paratext="kept" if self.keep_paratext else "dropped",
+                retracted="kept" if self.keep_retracted else "dropped",
+            ),
+        )
 
 
 def _check_options(options: MetricOptions) -> None:
@@ -165,31 +177,85 @@ def corpus_tables(
 
 
 def _conform(name: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with exactly the columns and types of the output table ``name``.
+
+    A NaN becomes null: an undefined value is null in every output table, never NaN
+    (CONTRACT.md, "Table formats"), whichever computation produced it.
+
+    >>> frame = pl.DataFrame({"unit": ["CN"], "year": [2024], "works_full": [0],
+    ...     "works_frac": [0.0], "share_full": [float("nan")], "share_frac": [None]})
+    >>> _conform("output", frame).row(0)
+    ('CN', 2024, 0, 0.0, None, None)
+    """
     schema = OUTPUT_TABLES[name]
-    out = pl.from_arrow(frame.select(schema.names).to_arrow().cast(schema))
+    frame = frame.select(schema.names).with_columns(pl.col(pl.Float32, pl.Float64).fill_nan(None))
+    out = pl.from_arrow(frame.to_arrow().cast(schema))
     assert isinstance(out, pl.DataFrame)
     return out
 
 
+def held_selections(manifest: dict[str, Any]) -> list[str]:
+    """The definitions of AI work a dataset holds, its default first (from its manifest).
+
+    >>> held_selections({"filters": {"selections": ["subfield:1702", "concept:C154945302"]}})
+    ['subfield:1702', 'concept:C154945302']
+    >>> held_selections({"filters": {"selection": "subfield:1702"}}), held_selections({})
+    (['subfield:1702'], [])
+    """
+    filters = manifest.get("filters") or {}
+    held = filters.get("selections") or ([filters["selection"]] if filters.get("selection") else [])
+    return [str(s) for s in held]
+
+
+def resolve_selection(dataset: Dataset, selection: str | None) -> str | None:
+    """The definition to compute for: ``selection`` (checked against those the dataset holds)
+    or the dataset's first; ``None`` when the manifest records none and none was asked for.
+
+    Raises :class:`~biblio.errors.UsageError` naming the definitions the dataset holds when it
+    lacks ``selection``.
+    """
+    held = held_selections(dataset.manifest)
+    if selection is None:
+        return held[0] if held else None
+    chosen = str(Selection.parse(selection))
+    if chosen not in held:
+        holds = ", ".join(held) if held else "no recorded definition"
+        raise UsageError(
+            f"--selection {chosen}: dataset {dataset.name!r} holds {holds}; choose one of "
+            "those, or build a dataset with it (biblio fetch/ingest --selection, repeatable)"
+        )
+    return chosen
+
+
+def definition_works(dataset: Dataset, selection: str | None) -> pl.LazyFrame:
+    """The dataset's works that meet ``selection`` (every work when it holds one definition)."""
+    if selection is None or len(held_selections(dataset.manifest)) <= 1:
+        return dataset.works
+    return dataset.works.filter(pl.col("selections").list.contains(pl.lit(selection)))
+
+
 def compute_tables(dataset: Dataset, options: MetricOptions) -> dict[str, pl.DataFrame]:
-    """Every table of METRICS.md for a dataset opened with :func:`biblio.io.open_dataset`."""
+    """Every table of METRICS.md for a dataset opened with :func:`biblio.io.open_dataset`,
+    computed from the works that meet ``options.selection`` (default: the dataset's first
+    definition of AI work)."""
     _check_options(options)
     groups = load_groups(options.groups)
+    chosen = resolve_selection(dataset, options.selection)
+    works = definition_works(dataset, chosen)
     selected = select_works(
-        dataset.works,
+        works,
         keep_paratext=options.keep_paratext,
         keep_retracted=options.keep_retracted,
     )
     present = corpus_years(selected)
     if not present:
-        selection = dataset.manifest.get("filters", {}).get("selection", "?")
         raise InputError(
             f"dataset {dataset.name!r} holds no works after the corpus filters "
-            f"(selection {selection}); check its years and selection"
+            f"(selection {chosen or '?'}); check its years and selection"
         )
     years = _report_years(present, options.years)
     corpus = prepare(
-        dataset.works,
+        works,
         dataset.authorships,
         dataset.institutions,
         years=years,
@@ -212,10 +278,10 @@ def _value(frame: pl.DataFrame, column: str, **where: Any) -> Any:
     return rows[column].item() if rows.height == 1 else None
 
 
-def summarise(tables: dict[str, pl.DataFrame], options: MetricOptions) -> dict[str, Any]:
+def summarise(tables: dict[str, pl.DataFrame], options: MetricOptions) -> Summary:
     """The headline figures per year: citation-share leader, published flows, most connected
     unit, institutions above the threshold and active researchers per unit."""
-    by_year: dict[str, Any] = {}
+    by_year: dict[int, YearSummary] = {}
     for year in tables["coverage"]["year"].to_list():
         cites = tables["citation_shares"].filter(year=year)
         countries = cites.filter(pl.col("unit").map_elements(is_country, return_dtype=pl.Boolean))
@@ -226,19 +292,14 @@ def summarise(tables: dict[str, pl.DataFrame], options: MetricOptions) -> dict[s
                     [f"share_{counting}", "unit"], descending=[True, False], nulls_last=True
                 )
                 if ranked.height and ranked[f"share_{counting}"][0] is not None:
-                    leaders[f"{window}_{counting}"] = {
-                        "unit": ranked["unit"][0],
-                        "share": ranked[f"share_{counting}"][0],
-                    }
+                    leaders[f"{window}_{counting}"] = Leader(
+                        unit=ranked["unit"][0], share=ranked[f"share_{counting}"][0]
+                    )
         flows_y = tables["flows"].filter(year=year)
-        published_flows = [
-            {
-                "source": s,
-                "partner": p,
-                "flow_share": _value(flows_y, "flow_share", source=s, partner=p),
-            }
+        published_flows = tuple(
+            Flow(s, p, flow_share=_value(flows_y, "flow_share", source=s, partner=p))
             for s, p in (("US", "CN"), ("CN", "US+GB+EU27"), ("GB", "CN"), ("EU27", "CN"))
-        ]
+        )
         top_partners = {}
         for unit in ("US", "GB", "EU27", "CN"):
             ranked = flows_y.filter(
@@ -254,28 +315,28 @@ def summarise(tables: dict[str, pl.DataFrame], options: MetricOptions) -> dict[s
         )
         above = tables["institutions_above"].filter(year=year)
         people = tables["researchers"].filter(year=year)
-        by_year[str(year)] = {
-            "attributed_works": _value(tables["coverage"], "attributed", year=year),
-            "citation_share_leader": leaders,
-            "flows": published_flows,
-            "top_partner": top_partners,
-            "most_connected": (
-                {
-                    "unit": nodes["unit"][0],
-                    "strength": nodes["strength"][0],
-                    "partners": nodes["partners"][0],
-                }
+        by_year[year] = YearSummary(
+            attributed_works=_value(tables["coverage"], "attributed", year=year),
+            citation_share_leader=leaders,
+            flows=published_flows,
+            top_partner=top_partners,
+            most_connected=(
+                MostConnected(
+                    unit=nodes["unit"][0],
+                    strength=nodes["strength"][0],
+                    partners=nodes["partners"][0],
+                )
                 if nodes.height
                 else None
             ),
-            "institutions_above": dict(
+            institutions_above=dict(
                 zip(above["unit"].to_list(), above["institutions_above"].to_list(), strict=True)
             ),
-            "researchers": dict(
+            researchers=dict(
                 zip(people["unit"].to_list(), people["researchers_full"].to_list(), strict=True)
             ),
-        }
-    return {"definitions": options.describe(), "years": by_year}
+        )
+    return Summary(definitions=options.describe(), years=by_year)
 
 
 def run_metrics(dataset: str | Path | Dataset, options: MetricOptions, *, out: Path) -> list[Path]:
@@ -284,6 +345,7 @@ def run_metrics(dataset: str | Path | Dataset, options: MetricOptions, *, out: P
     Each file appears whole or not at all.
     """
     opened = open_dataset(dataset)
+    options = replace(options, selection=resolve_selection(opened, options.selection))
     tables = compute_tables(opened, options)
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -296,10 +358,8 @@ def run_metrics(dataset: str | Path | Dataset, options: MetricOptions, *, out: P
                 else:
                     frame.write_csv(tmp)
             written.append(path)
-    summary = summarise(tables, options)
-    summary["dataset"] = {"name": opened.name, "manifest": opened.manifest}
+    summary = replace(summarise(tables, options), dataset=DatasetInfo(opened.name, opened.manifest))
     with atomic_write(out / "summary.json") as fh:
-        json.dump(summary, fh, indent=2, sort_keys=True, default=str)
-        fh.write("\n")
+        fh.write(summary.dumps())
     written.append(out / "summary.json")
     return written

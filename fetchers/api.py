@@ -227,7 +227,7 @@ class _Fetch:
             real = [e for e in errors if e is not None and not isinstance(e, _Stopped)]
             # A spent budget wins over other errors: it is the reason to stop.
             budget = [e for e in real if isinstance(e, BudgetExhausted)]
-            raise (budget or real)[0]  # type: ignore[misc]
+            raise (budget or real)[0]
         return [f.result() for f in futures]
 
     def _count(self, query: Query) -> int:

@@ -14,18 +14,12 @@ from biblio.dataset.builder import DatasetBuilder
 from biblio.dataset.normalise import read_institutions, read_works
 from biblio.dataset.selection import WorkFilter
 from biblio.io import open_dataset
+from biblio.schema import OUTPUT_SPECS
 from biblio.tables import MetricOptions, compute_tables
 from tests.paths import CONTRACT_EXAMPLES
 
 EXAMPLES = CONTRACT_EXAMPLES
 YEARS = {"micro": None, "c400": (2015, 2024)}
-KEYS = {
-    "flows": ["source", "partner", "year"],
-    "asymmetry": ["source", "partner", "year"],
-    "institution_output": ["institution_id", "year"],
-    "coverage": ["year"],
-    "citation_shares": ["unit", "year", "window"],
-}
 
 
 def build_dataset(corpus: str, cache: Path) -> Path:
@@ -50,7 +44,7 @@ def differences(name: str, ours: pl.DataFrame, expected_csv: Path) -> list[str]:
     """Every way ``ours`` differs from the expected CSV: integers exactly, floats to 1e-9
     relative; zero-coauthored flow rows may be absent from ours."""
     expected = pl.read_csv(expected_csv, infer_schema_length=0)
-    keys = KEYS.get(name, ["unit", "year"])
+    keys = list(OUTPUT_SPECS[name].primary_key)
     columns = expected.columns
     ours_s = ours.select(columns).with_columns(pl.all().cast(pl.String))
     joined = expected.join(
@@ -88,3 +82,17 @@ def differences(name: str, ours: pl.DataFrame, expected_csv: Path) -> list[str]:
             if not math.isclose(fe, fo, rel_tol=1e-9, abs_tol=1e-12):
                 problems.append(f"{name} {key} {c}: expected {e}, ours {o}")
     return problems
+
+
+def nan_columns(frame: pl.DataFrame) -> list[str]:
+    """The columns of ``frame`` holding a NaN: a float NaN, or the text ``NaN`` read from a CSV
+    as strings."""
+
+    def has_nan(column: pl.Series) -> bool:
+        if column.dtype.is_float():
+            return bool(column.is_nan().any())
+        if column.dtype == pl.String:
+            return bool(column.str.to_lowercase().is_in(["nan", "-nan"]).any())
+        return False
+
+    return [column.name for column in frame.iter_columns() if has_nan(column)]

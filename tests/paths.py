@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-DATA = Path(__file__).resolve().parent / "data"
+#: The repository's root folder.
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO / "tests" / "data"
 #: The worked examples of the metric contract (``micro/``, ``c400/``) with their expected tables.
 CONTRACT_EXAMPLES = DATA / "contract-examples"
 #: Real OpenAlex responses saved in public repositories (snapshot parts, vcr cassettes).

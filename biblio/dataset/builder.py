@@ -116,10 +116,13 @@ class DatasetBuilder:
         drop_work_ids: Collection[str] = (),
         drop_institution_ids: Collection[str] = (),
         named_institutions_only: bool = False,
+        remap_institution_ids: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
         """De-duplicate, write the final tables and manifest, publish; return the manifest.
 
         ``drop_work_ids`` / ``drop_institution_ids`` are left out (ids OpenAlex merged away).
+        ``remap_institution_ids`` (merged id → survivor) replaces the ids authorships name; the
+        manifest's ``institution_ids_remapped`` says how many were replaced.
         With ``named_institutions_only``, the institutions table keeps exactly the records the
         final authorships name plus every ancestor in their lineages, transitively.
         """
@@ -135,6 +138,9 @@ class DatasetBuilder:
         if out.exists():
             shutil.rmtree(out)
         out.mkdir()
+        extra: dict[str, Any] = {}
+        if remap_institution_ids is not None:
+            extra["institution_ids_remapped"] = 0
         if works is None or authorships is None:
             write_table(WORKS.empty_table(), out / "works.arrow", WORKS)
             write_table(AUTHORSHIPS.empty_table(), out / "authorships.arrow", AUTHORSHIPS)
@@ -152,6 +158,8 @@ class DatasetBuilder:
                 (authorships, AUTHORSHIPS, "authorships"),
             ):
                 kept = table.join(keep, on=["work_id", _PART], how="semi", maintain_order="left")
+                if name == "authorships" and remap_institution_ids:
+                    kept, extra["institution_ids_remapped"] = _remap(kept, remap_institution_ids)
                 _sink(kept, out / f"{name}.arrow", schema)
         if institutions is None:
             write_table(INSTITUTIONS.empty_table(), out / "institutions.arrow", INSTITUTIONS)
@@ -160,7 +168,7 @@ class DatasetBuilder:
             if named_institutions_only:
                 latest = _named_with_ancestors(latest, pl.scan_ipc(out / "authorships.arrow"))
             _sink(latest.sort("institution_id"), out / "institutions.arrow", INSTITUTIONS)
-        written = write_manifest(out, {**manifest, "filters": self.filters.describe()})
+        written = write_manifest(out, {**manifest, **extra, "filters": self.filters.describe()})
         publish_dataset(out, self.final)
         shutil.rmtree(self.staging)
         return written
@@ -183,6 +191,15 @@ def _named_with_ancestors(institutions: pl.LazyFrame, authorships: pl.LazyFrame)
             break
         wanted = more
     return institutions.filter(pl.col("institution_id").is_in(list(wanted)))
+
+
+def _remap(authorships: pl.LazyFrame, survivors: Mapping[str, str]) -> tuple[pl.LazyFrame, int]:
+    """Authorships naming a merged institution name its survivor; and how many ids changed."""
+    old, new = list(survivors), list(survivors.values())
+    ids = pl.col("institution_ids")
+    count = authorships.select(ids.explode().is_in(old).sum()).collect(engine="streaming").item()
+    remapped = authorships.with_columns(ids.list.eval(pl.element().replace(old, new)))
+    return remapped, int(count or 0)
 
 
 def _with_part(schema: Any) -> Any:

@@ -44,6 +44,8 @@ __all__ = [
     "SELECT_FIELDS",
     "normalise_institutions",
     "normalise_works",
+    "raw_institutions_schema",
+    "raw_works_schema",
     "read_institutions",
     "read_works",
     "short_id",
@@ -200,6 +202,24 @@ def _read(
     return frame
 
 
+def raw_works_schema(selections: Sequence[Selection] = ()) -> pa.Schema:
+    """The raw fields of a work record biblio reads, with those the selections' predicates read
+    (also what the snapshot's Parquet reader projects).
+
+    >>> raw_works_schema().names[:3]
+    ['id', 'doi', 'title']
+    """
+    fields = dict(_RAW_WORK_FIELDS)
+    for name in (f for s in selections for f in s.raw_fields):
+        fields[name] = _RAW_SELECTION_FIELDS[name]
+    return pa.schema(list(fields.items()))
+
+
+def raw_institutions_schema() -> pa.Schema:
+    """The raw fields of an institution record biblio reads."""
+    return _RAW_INSTITUTION
+
+
 def read_works(
     data: bytes, *, selections: Sequence[Selection] = (), source: str = "works"
 ) -> pl.DataFrame:
@@ -207,10 +227,7 @@ def read_works(
 
     ``selections`` add the raw fields their predicates read; ``source`` names the input in errors.
     """
-    fields = dict(_RAW_WORK_FIELDS)
-    for name in (f for s in selections for f in s.raw_fields):
-        fields[name] = _RAW_SELECTION_FIELDS[name]
-    return _read(data, pa.schema(list(fields.items())), source, _WORK_RULES)
+    return _read(data, raw_works_schema(selections), source, _WORK_RULES)
 
 
 def read_institutions(data: bytes, *, source: str = "institutions") -> pl.DataFrame:
@@ -245,6 +262,13 @@ def normalise_works(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         _timestamp(pl.col("updated_date")).alias("updated_date"),
         tags.cast(pl.List(pl.String)).alias("selections"),
     )
+    if works.select((pl.col("work_id").is_null() | (pl.col("work_id") == "")).any()).item():
+        # read_works refuses these with their line; raw frames from elsewhere (Parquet) get here
+        raise RecordError(
+            "a work record without an id (null or nothing after the last '/'); fix or remove it",
+            record_id=None,
+            field="id",
+        )
     authorships = (
         raw.select(
             short_id_expr(pl.col("id")).alias("work_id"),

@@ -25,18 +25,11 @@ import polars as pl
 
 from biblio.corpus import Corpus, exact_sum, work_units
 from biblio.metrics._common import grid, ratio
+from biblio.schema import OUTPUT_TABLES
 
 __all__ = ["CITATION_COLUMNS", "citation_shares", "cited_works"]
 
-CITATION_COLUMNS = [
-    "unit",
-    "year",
-    "window",
-    "citations_full",
-    "citations_frac",
-    "share_full",
-    "share_frac",
-]
+CITATION_COLUMNS = OUTPUT_TABLES["citation_shares"].names
 
 
 def cited_works(corpus: Corpus, window: str) -> pl.LazyFrame:

@@ -13,19 +13,11 @@ import polars as pl
 
 from biblio.corpus import Corpus
 from biblio.metrics._common import attributed_per_year
+from biblio.schema import OUTPUT_TABLES
 
 __all__ = ["COVERAGE_COLUMNS", "coverage"]
 
-COVERAGE_COLUMNS = [
-    "year",
-    "works",
-    "attributed",
-    "unattributed",
-    "authorships",
-    "authorships_with_country",
-    "authors_with_id",
-    "institutions_missing_country",
-]
+COVERAGE_COLUMNS = OUTPUT_TABLES["coverage"].names
 
 
 def coverage(corpus: Corpus) -> pl.LazyFrame:

@@ -27,6 +27,7 @@ from biblio.corpus import Corpus, work_units
 from biblio.errors import UsageError
 from biblio.metrics._common import attributed_per_year, ratio
 from biblio.metrics.output import unit_works
+from biblio.schema import OUTPUT_TABLES
 from biblio.units import overlap
 
 __all__ = [
@@ -40,28 +41,8 @@ __all__ = [
     "pair_grid",
 ]
 
-FLOW_COLUMNS = [
-    "source",
-    "partner",
-    "year",
-    "coauthored",
-    "source_works",
-    "flow_share",
-    "led_by_source",
-]
-ASYMMETRY_COLUMNS = [
-    "source",
-    "partner",
-    "year",
-    "flow_source_to_partner",
-    "flow_partner_to_source",
-    "asymmetry",
-    "salton",
-    "affinity",
-    "led_by_source",
-    "led_by_partner",
-    "leadership_asymmetry",
-]
+FLOW_COLUMNS = OUTPUT_TABLES["flows"].names
+ASYMMETRY_COLUMNS = OUTPUT_TABLES["asymmetry"].names
 #: The union rows every default flows and asymmetry table holds beside the pairs of default units
 #: (METRICS.md, "Default flows and asymmetry rows"): ``CN → US+GB+EU27`` and back.
 DEFAULT_UNION_PAIRS = (("CN", "US+GB+EU27"), ("US+GB+EU27", "CN"))

@@ -24,6 +24,7 @@ import polars as pl
 
 from biblio.corpus import Corpus
 from biblio.metrics._common import grid
+from biblio.schema import OUTPUT_TABLES
 from biblio.units import UNKNOWN, membership_frame
 
 __all__ = [
@@ -35,14 +36,8 @@ __all__ = [
     "roots",
 ]
 
-INSTITUTIONS_ABOVE_COLUMNS = [
-    "unit",
-    "year",
-    "threshold",
-    "institutions_above",
-    "institutions_total",
-]
-INSTITUTION_OUTPUT_COLUMNS = ["institution_id", "display_name", "country_code", "year", "works"]
+INSTITUTIONS_ABOVE_COLUMNS = OUTPUT_TABLES["institutions_above"].names
+INSTITUTION_OUTPUT_COLUMNS = OUTPUT_TABLES["institution_output"].names
 
 
 def roots(institutions: pl.LazyFrame) -> pl.LazyFrame:

@@ -21,10 +21,11 @@ import polars as pl
 
 from biblio.corpus import Corpus, exact_sum, work_units
 from biblio.metrics._common import attributed_per_year, grid, ratio
+from biblio.schema import OUTPUT_TABLES
 
 __all__ = ["OUTPUT_COLUMNS", "output", "unit_works"]
 
-OUTPUT_COLUMNS = ["unit", "year", "works_full", "works_frac", "share_full", "share_frac"]
+OUTPUT_COLUMNS = OUTPUT_TABLES["output"].names
 
 
 def unit_works(corpus: Corpus, units: Sequence[str]) -> pl.LazyFrame:

@@ -23,18 +23,12 @@ import polars as pl
 
 from biblio.corpus import Corpus, exact_sum
 from biblio.metrics._common import grid
+from biblio.schema import OUTPUT_TABLES
 from biblio.units import membership_frame
 
 __all__ = ["RESEARCHER_COLUMNS", "researcher_countries", "researchers"]
 
-RESEARCHER_COLUMNS = [
-    "unit",
-    "year",
-    "min_works",
-    "window_years",
-    "researchers_full",
-    "researchers_frac",
-]
+RESEARCHER_COLUMNS = OUTPUT_TABLES["researchers"].names
 _EARLIEST = dt.date(1, 1, 1)  # a missing publication_date sorts before every real one
 
 

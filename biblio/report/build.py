@@ -49,10 +49,13 @@ from biblio.report.headlines import headline_sentences
 from biblio.report.html import render_html
 from biblio.report.main_tables import tables_section
 from biblio.report.markdown import render_markdown
+from biblio.report.selections import definition_figures, selections_section
+from biblio.summary import Summary
 
 __all__ = [
     "build_report",
     "check_year",
+    "definitions_compared",
     "report_document",
     "report_year",
     "write_report",
@@ -81,7 +84,7 @@ def report_year(
     created = str(manifest.get("created") or "")
     fetched = int(created[:4]) if created[:4].isdigit() else None
     complete = [y for y in years if fetched is None or y < fetched]
-    return (complete or years)[-1]
+    return int((complete or years)[-1])
 
 
 def check_year(dataset: Dataset, year: int | None) -> None:
@@ -110,7 +113,7 @@ def _synthetic_notice(manifest: Mapping[str, Any]) -> Alert | None:
 
 def report_document(
     tables: Mapping[str, pl.DataFrame],
-    summary: Mapping[str, Any],
+    summary: Summary,
     manifest: Mapping[str, Any],
     *,
     dataset_name: str,
@@ -123,7 +126,7 @@ def report_document(
     ``summary`` is :func:`biblio.tables.summarise`'s output; ``figures`` are the rendered
     figures (:func:`biblio.report.figures.report_figures`).
     """
-    definitions = summary.get("definitions", {})
+    definitions = summary.definitions
     years = sorted(tables["coverage"]["year"].to_list())
     notice = _synthetic_notice(manifest)
     manifest_text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False, default=str)
@@ -141,9 +144,26 @@ def report_document(
     return Document(title, *blocks)
 
 
+def definitions_compared(
+    dataset: Dataset,
+    options: Any,
+    own: tuple[Mapping[str, pl.DataFrame], Summary],
+    year: int,
+) -> list[Section]:
+    """The section "How the definition of AI moves the figures" when the dataset holds several
+    definitions of AI work (else nothing); ``options`` are the report's
+    :class:`~biblio.tables.MetricOptions`, ``own`` its tables and summary."""
+    from biblio.tables import held_selections
+
+    if len(held_selections(dataset.manifest)) < 2 or options.selection is None:
+        return []
+    figures = definition_figures(dataset, options, own, year)
+    return [selections_section(figures, year, chosen=options.selection)]
+
+
 def write_report(
     tables: Mapping[str, pl.DataFrame],
-    summary: Mapping[str, Any],
+    summary: Summary,
     manifest: Mapping[str, Any],
     *,
     dataset_name: str,
@@ -155,7 +175,7 @@ def write_report(
 
     ``extra`` sections (e.g. the benchmark's year-over-year changes) go after the headlines.
     """
-    threshold = int(summary.get("definitions", {}).get("threshold", 50))
+    threshold = summary.definitions.threshold
     document = report_document(
         tables,
         summary,
@@ -188,23 +208,34 @@ def build_report(
     out: Path | None = None,
     groups: Path | None = None,
     threshold: int = 50,
+    selection: str | None = None,
 ) -> Path:
     """Compute every table of a dataset and write the report for ``year``; return its folder.
 
-    ``out`` defaults to ``reports/<year>``.
+    ``out`` defaults to ``reports/<year>``; ``selection`` is the definition of AI work to report
+    (default: the dataset's first). A dataset holding several definitions gets the section
+    comparing them (:mod:`biblio.report.selections`).
     """
-    from biblio.tables import MetricOptions, compute_tables, summarise
+    from biblio.tables import MetricOptions, compute_tables, resolve_selection, summarise
 
     dataset = open_dataset(dataset_path)
     check_year(dataset, year)
-    options = MetricOptions(threshold=threshold, groups=groups)
+    chosen = resolve_selection(dataset, selection)
+    options = MetricOptions(threshold=threshold, groups=groups, selection=chosen)
     tables = compute_tables(dataset, options)
     year = report_year(tables, dataset.manifest, year)
     out = out if out is not None else Path("reports") / str(year)
     summary = summarise(tables, options)
+    extra = definitions_compared(dataset, options, (tables, summary), year)
     with staged_output(out) as stage:  # the whole report replaces the old one, or nothing does
         write_report(
-            tables, summary, dataset.manifest, dataset_name=dataset.name, year=year, out=stage
+            tables,
+            summary,
+            dataset.manifest,
+            dataset_name=dataset.name,
+            year=year,
+            out=stage,
+            extra=extra,
         )
     log.info("report for %s in %s", year, out)
     return out

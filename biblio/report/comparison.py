@@ -13,7 +13,8 @@ Examples
 >>> tables = {"coverage": pl.DataFrame({"year": [2024], "works": [10], "attributed": [8],
 ...     "unattributed": [2], "institutions_missing_country": [0]})}
 >>> fig = PublishedFigure("world", 2024, "output", 9.0, "≈", "a press release")
->>> section = published_section(tables, {}, published=[fig])
+>>> from biblio.summary import Definitions
+>>> section = published_section(tables, Definitions(), published=[fig])
 >>> section.blocks[1].rows[0][:5], section.blocks[2].lines
 (('AI publications', 'world', '2024', '≈ 9', '8'), ('[1] a press release',))
 """
@@ -21,7 +22,6 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 import polars as pl
 
@@ -29,6 +29,7 @@ from biblio.report._frames import cell
 from biblio.report.document import Notes, Paragraph, Section, Table
 from biblio.report.format import fmt_float, fmt_int, fmt_pct
 from biblio.report.published import PublishedFigure, read_published_figures
+from biblio.summary import Definitions
 
 __all__ = ["published_section"]
 
@@ -63,8 +64,8 @@ _METRIC_LABEL = {
 }
 
 
-def _our_definition(metric: str, options: Mapping[str, Any], first_year: int) -> str:
-    researchers = options.get("active_researcher", {})
+def _our_definition(metric: str, options: Definitions, first_year: int) -> str:
+    researchers = options.active_researcher
     return {
         "output": "works with at least one author in the unit (full counting); world = works "
         "naming any country",
@@ -76,8 +77,8 @@ def _our_definition(metric: str, options: Mapping[str, Any], first_year: int) ->
         "institutions_above": "institutions rolled up to their top-level parent, counting every "
         "AI work that lists them (full counting), strictly above "
         "the threshold",
-        "researchers": f"authors with at least {researchers.get('min_works', 1)} AI work(s) in "
-        f"the last {researchers.get('window_years', 1)} year(s), by the country "
+        "researchers": f"authors with at least {researchers.min_works} AI work(s) in "
+        f"the last {researchers.window_years} year(s), by the country "
         "of their latest work (fractional in brackets)",
         "most_connected_rank": "rank by strength: co-authored works summed over partner countries",
     }.get(metric, "")
@@ -141,7 +142,7 @@ def _coverage_note(tables: Mapping[str, pl.DataFrame], year: int) -> str:
 
 def published_section(
     tables: Mapping[str, pl.DataFrame],
-    definitions: Mapping[str, Any],
+    definitions: Definitions,
     *,
     synthetic: bool = False,
     published: Sequence[PublishedFigure] | None = None,
@@ -155,7 +156,7 @@ def published_section(
     published = read_published_figures() if published is None else published
     years = sorted(tables["coverage"]["year"].to_list())
     first_year = years[0] if years else 0
-    threshold = definitions.get("threshold", 50)
+    threshold = definitions.threshold
     rows = []
     sources: list[str] = []
     for fig in published:

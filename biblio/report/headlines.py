@@ -17,7 +17,9 @@ Examples
 ...     "citation_shares": pl.DataFrame({"unit": ["CN"], "year": [2024],
 ...                                      "window": ["received"], "share_full": [0.4]}),
 ... }
->>> sentences = headline_sentences(tables, {"years": {"2024": {}}}, 2024)
+>>> from biblio.summary import Definitions, Summary, YearSummary
+>>> summary = Summary(Definitions(), {2024: YearSummary()})
+>>> sentences = headline_sentences(tables, summary, 2024)
 >>> len(sentences), sentences[-1]
 (3, 'Shares of the citations received in 2024: China 40.0 %.')
 """
@@ -32,6 +34,7 @@ import polars as pl
 from biblio.report._frames import cell
 from biblio.report.format import fmt_int, fmt_pct, possessive, unit_name
 from biblio.report.published import INSTITUTION_UNITS, KEY_UNITS
+from biblio.summary import Summary
 
 __all__ = ["headline_sentences"]
 
@@ -42,14 +45,14 @@ def _list(units: Sequence[str], values: Mapping[str, Any], fmt: Callable[[Any], 
 
 
 def headline_sentences(
-    tables: Mapping[str, pl.DataFrame], summary: Mapping[str, Any], year: int
+    tables: Mapping[str, pl.DataFrame], summary: Summary, year: int
 ) -> list[str]:
     """Plain sentences with the year's headline figures, from the tables and the summary.
 
     ``summary`` is :func:`biblio.tables.summarise`'s output. Returns raw text (not escaped).
     """
-    head = summary["years"][str(year)]
-    definitions = summary.get("definitions", {})
+    head = summary.years[year]
+    definitions = summary.definitions
     out: list[str] = []
     cov = tables["coverage"].filter(year=year).row(0, named=True)
     out.append(
@@ -69,32 +72,32 @@ def headline_sentences(
             f"{_list(key, works, fmt_int)}; fractional shares of the world's attributed "
             f"works: {_list(key, shares, fmt_pct)}."
         )
-    leaders = head.get("citation_share_leader", {})
+    leaders = head.citation_share_leader
     if "received_full" in leaders:
-        full, frac = leaders["received_full"], leaders.get("received_frac", {})
-        frac_text = f" ({fmt_pct(frac['share'])} with fractional counting" if frac else ""
-        if frac and frac["unit"] != full["unit"]:
-            frac_text += f", where {unit_name(frac['unit'])} leads"
+        full, frac = leaders["received_full"], leaders.get("received_frac")
+        frac_text = f" ({fmt_pct(frac.share)} with fractional counting" if frac else ""
+        if frac and frac.unit != full.unit:
+            frac_text += f", where {unit_name(frac.unit)} leads"
         frac_text += ")" if frac else ""
         out.append(
-            f"In {year} {possessive(unit_name(full['unit']))} AI works received "
-            f"{fmt_pct(full['share'])} of the citations received by AI works{frac_text}."
+            f"In {year} {possessive(unit_name(full.unit))} AI works received "
+            f"{fmt_pct(full.share)} of the citations received by AI works{frac_text}."
         )
     cites = tables["citation_shares"].filter(year=year, window="received")
     key = [u for u in KEY_UNITS if cell(cites, "share_full", unit=u) is not None]
     if key:
         shares = {u: cell(cites, "share_full", unit=u) for u in key}
         out.append(f"Shares of the citations received in {year}: {_list(key, shares, fmt_pct)}.")
-    flows = [f for f in head.get("flows", []) if f.get("flow_share") is not None]
+    flows = [f for f in head.flows if f.flow_share is not None]
     if flows:
         parts = [
-            f"{fmt_pct(f['flow_share'])} of {possessive(unit_name(f['source']))} AI works had a "
-            f"co-author in {unit_name(f['partner'])}"
+            f"{fmt_pct(f.flow_share)} of {possessive(unit_name(f.source))} AI works had a "
+            f"co-author in {unit_name(f.partner)}"
             for f in flows
         ]
         out.append(f"In {year}, " + "; ".join(parts) + ".")
     partners: dict[str, list[str]] = {}
-    for unit, partner in head.get("top_partner", {}).items():
+    for unit, partner in head.top_partner.items():
         if partner is not None:
             partners.setdefault(partner, []).append(unit_name(unit))
     if partners:
@@ -104,22 +107,22 @@ def headline_sentences(
                 for p, us in sorted(partners.items())
             )
         )
-    connected = head.get("most_connected")
+    connected = head.most_connected
     if connected:
         out.append(
-            f"{unit_name(connected['unit'])} is the most connected country: "
-            f"{fmt_int(connected['strength'])} co-authorship links (co-authored works summed "
-            f"over partners) with {connected['partners']} partner countries."
+            f"{unit_name(connected.unit)} is the most connected country: "
+            f"{fmt_int(connected.strength)} co-authorship links (co-authored works summed "
+            f"over partners) with {connected.partners} partner countries."
         )
-    above = head.get("institutions_above", {})
-    threshold = definitions.get("threshold", "the threshold")
+    above = head.institutions_above
+    threshold = definitions.threshold
     key = [u for u in INSTITUTION_UNITS if u in above]
     if key:
         out.append(
             f"Institutions with more than {threshold} AI works in {year}: "
             f"{_list(key, above, fmt_int)}."
         )
-    people = head.get("researchers", {})
+    people = head.researchers
     key = [u for u in KEY_UNITS if u in people]
     if key:
         out.append(f"Active AI researchers in {year}: {_list(key, people, fmt_int)}.")

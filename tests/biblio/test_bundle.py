@@ -11,12 +11,14 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import frictionless
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
 from biblio.cli import main
 from biblio.schema import OUTPUT_TABLES
+from tests.contract import build_dataset, nan_columns
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -110,7 +112,9 @@ def test_datapackage_describes_every_table(bundles: dict[str, Path]) -> None:
             assert [f["name"] for f in fields] == schema.names
             path = folder / resource["path"]
             assert resource["hash"] == "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
-            assert resource["bytes"] == path.stat().st_size
+            # frictionless counts no bytes of a Parquet file (it reports any count as wrong),
+            # so only the CSV resources state theirs.
+            assert resource.get("bytes") == (path.stat().st_size if name == table else None)
         frame = pl.read_parquet(folder / resources[f"{table}-parquet"]["path"])
         assert {f["name"]: kinds[f["type"]] for f in fields} == dict(frame.schema)
         key = resources[table]["schema"]["primaryKey"]
@@ -120,6 +124,53 @@ def test_datapackage_describes_every_table(bundles: dict[str, Path]) -> None:
             if bounds and frame[field["name"]].drop_nulls().len():
                 assert bounds["minimum"] <= frame[field["name"]].min()  # type: ignore[operator]
                 assert frame[field["name"]].max() <= bounds["maximum"]  # type: ignore[operator]
+
+
+@pytest.fixture(scope="module")
+def c400_bundle(shared_build: Callable[[str, Callable[[Path], None]], Path]) -> Path:
+    """The bundle of the c400 contract corpus: its nulls where ratios are undefined, and a
+    sixth of the demo's rows (the validator reads 10,000 rows a second)."""
+
+    def build(root: Path) -> None:
+        dataset = build_dataset("c400", root / "cache")
+        assert main(["benchmark", str(dataset), "--out", str(root / "b")]) == 0
+
+    return shared_build("c400-bundle", build) / "b"
+
+
+def test_frictionless_validates_the_bundle(c400_bundle: Path) -> None:
+    """The reference validator reads every resource, CSV and Parquet, row by row."""
+    report = frictionless.validate(c400_bundle / "datapackage.json")
+    problems = report.flatten(["taskName", "rowNumber", "fieldName", "type", "note"])
+    assert report.valid, problems[:10]
+    assert {task.name for task in report.tasks} >= {f"{t}-parquet" for t in OUTPUT_TABLES}
+    asymmetry = pl.read_parquet(c400_bundle / "tables" / "asymmetry.parquet")
+    assert asymmetry["asymmetry"].null_count() > 0  # the nulls were there to be read
+
+
+def test_frictionless_rejects_a_nan_in_a_csv(bundles: dict[str, Path], tmp_path: Path) -> None:
+    """NaN is not a missing value of the CSV tables: the validator catches one."""
+    package = json.loads((bundles["2024"] / "datapackage.json").read_text())
+    resource = next(r for r in package["resources"] if r["name"] == "output")
+    frame = pl.read_csv(bundles["2024"] / resource["path"]).head(3)
+    frame.with_columns(share_frac=pl.Series([0.5, float("nan"), 0.25])).write_csv(
+        tmp_path / "output.csv"
+    )
+    del resource["bytes"], resource["hash"]
+    report = frictionless.validate({**resource, "path": "output.csv"}, basepath=str(tmp_path))
+    assert not report.valid
+    assert [(e.row_number, e.field_name) for e in report.tasks[0].errors] == [
+        (3, "share_frac"),
+        (3, "share_frac"),
+    ]
+
+
+def test_no_table_holds_nan(bundles: dict[str, Path]) -> None:
+    """Undefined values are null, never NaN, in Parquet and CSV (the demo's tables)."""
+    for table in OUTPUT_TABLES:
+        parquet = pl.read_parquet(bundles["2024"] / "tables" / f"{table}.parquet")
+        csv = pl.read_csv(bundles["2024"] / "tables" / f"{table}.csv", infer_schema=False)
+        assert nan_columns(parquet) == nan_columns(csv) == [], table
 
 
 def test_citation_file(bundles: dict[str, Path]) -> None:

@@ -69,7 +69,7 @@ def test_demo_shape(demo: dict[str, pl.DataFrame]) -> None:
     assert (years.min(), years.max()) == DEMO_YEARS
     assert 10_000 <= works.height <= 20_000
     # The real records are in, unchanged.
-    assert {"W2755950973", "W2963118869"} <= set(works["work_id"].to_list())
+    assert {"W2183842658", "W2193147280"} <= set(works["work_id"].to_list())
     n_countries = works["countries"].list.len()
     attributed = works.filter(n_countries > 0)
     assert 0.005 < 1 - attributed.height / works.height < 0.05  # some works name no country

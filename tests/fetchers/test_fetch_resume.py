@@ -50,7 +50,7 @@ def _kill_when(process: subprocess.Popen[bytes], ready: Callable[[], bool]) -> b
         assert time.monotonic() < deadline, "the fetch made no progress"
         time.sleep(0.01)
     os.kill(process.pid, signal.SIGKILL)
-    process.wait(10)
+    process.communicate(timeout=10)  # reaps it and closes its pipes
     return True
 
 

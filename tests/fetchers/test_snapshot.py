@@ -29,8 +29,10 @@ from biblio.dataset.builder import staging_folder
 from biblio.dataset.normalise import normalise_works, read_works, short_id
 from biblio.dataset.selection import Selection, WorkFilter
 from biblio.errors import InputError
-from fetchers import snapshot as snap
-from fetchers.snapshot import ingest_snapshot, plan_entity, prefilter_block, write_entity
+from fetchers.snapshot import ingest as snap
+from fetchers.snapshot import ingest_snapshot, prefilter_block, write_entity
+from fetchers.snapshot.jsonl import blocks, needles
+from fetchers.snapshot.layout import find_layout, plan_parts
 from tests.fetchers.conftest import SAMPLES, assert_same_dataset, reference_dataset
 
 Records = list[dict[str, Any]]
@@ -169,7 +171,7 @@ def test_prefilter_never_drops_a_matching_record(
     chosen = Selection.parse(selection)
     filters = WorkFilter(selections=(chosen,))
     block = b"\n".join(_line(w) for w in c400[0]) + b"\n"
-    needle = snap._needle(filters)
+    needle = needles(filters)
     assert needle is not None
     # Small samples so the pre-filter really skips lines rather than returning the block.
     for start in range(0, 400, 40):
@@ -186,11 +188,11 @@ def test_prefilter_never_drops_a_matching_record(
 
 def test_prefilter_keeps_blocks_with_escapes_or_odd_lines() -> None:
     escaped = b'{"s": "subfields/\\u0031702"}\n' + b'{"x": 1}\n' * 10
-    assert prefilter_block(escaped, b"1702", snap._needle(WorkFilter())[1]) is escaped  # type: ignore[index]
+    assert prefilter_block(escaped, [b"1702"], needles(WorkFilter())[1]) is escaped  # type: ignore[index]
     crlf = b'{"x": 1}\r\n' * 10
-    assert prefilter_block(crlf, b"1702") is crlf
+    assert prefilter_block(crlf, [b"1702"]) is crlf
     plain = b'{"x": 1}\n' * 10
-    assert prefilter_block(plain, b"1702") == b""
+    assert prefilter_block(plain, [b"1702"]) == b""
 
 
 def test_same_record_gives_same_rows_from_snapshot_and_api_page(
@@ -199,8 +201,8 @@ def test_same_record_gives_same_rows_from_snapshot_and_api_page(
     works = c400[0][:50]
     root = tmp_path / "snapshot"
     write_entity(root, "works", {"updated_date=2024-01-01/part_000.gz": [_line(w) for w in works]})
-    parts, _ = plan_entity(root, "works")
-    [(_, data, end)] = list(snap._blocks(parts[0], snap.BLOCK_BYTES))
+    parts, _ = plan_parts(find_layout(root), "works")
+    [(_, data, end)] = list(blocks(parts[0], snap.BLOCK_BYTES))
     from_snapshot = data[:end]
     # The API path (fetchers.http): a page body decoded with its results left raw, the raw
     # results joined by newlines.
@@ -543,7 +545,7 @@ def test_kill_9_midway_then_rerun_gives_the_same_dataset(
     # One record a block and a part file per record: the ingest takes seconds, so the kill
     # always lands mid-way (the test never skips).
     code = (
-        "import sys; import fetchers.snapshot as s; s.BLOCK_BYTES = 1; s.FLUSH_ROWS = 1; "
+        "import sys; import fetchers.snapshot.ingest as s; s.BLOCK_BYTES = 1; s.FLUSH_ROWS = 1; "
         "from biblio.cli import main; sys.exit(main(['ingest', sys.argv[1], "
         "'--name', 'ai', '--cache', sys.argv[2], '--years', '2015-2024', '--workers', '1', "
         "'--no-progress']))"
@@ -570,10 +572,35 @@ def test_kill_9_midway_then_rerun_gives_the_same_dataset(
 def test_blocks_are_whole_lines_in_order(tmp_path: Path, block_bytes: int) -> None:
     lines = [b'{"id": %d, "pad": "%s"}' % (i, b"x" * (i * 37 % 300)) for i in range(200)]
     write_entity(tmp_path, "works", {"updated_date=2024-01-01/part_000.gz": lines})
-    [part] = plan_entity(tmp_path, "works")[0]
-    units = list(snap._blocks(part, block_bytes))
+    [part] = plan_parts(find_layout(tmp_path), "works")[0]
+    units = list(blocks(part, block_bytes))
     assert b"".join(data[:end] for _, data, end in units) == b"\n".join(lines) + b"\n"
     assert all(data[:end].endswith(b"\n") for _, data, end in units)
     assert [offset for offset, _, _ in units] == [
         sum(end for _, _, end in units[:k]) for k in range(len(units))
     ]
+
+
+def test_prefilter_with_several_selections_keeps_what_any_of_them_matches(
+    c400: tuple[Records, Records],
+) -> None:
+    three = tuple(
+        Selection.parse(s) for s in ("subfield:1702", "topic-subfield:1702", "concept:C154945302")
+    )
+    filters = WorkFilter(selections=three)
+    found = needles(filters)
+    assert found is not None and len(found[0]) == 2  # "1702" serves both subfield selections
+    # Each record among four that match nothing, so that the pre-filter skips lines.
+    filler = [b'{"id": "https://openalex.org/W9%d", "type": "article"}' % k for k in range(4)]
+    lines = [line for w in c400[0] for line in (_line(w), *filler)]
+    skipped = 0
+    for start in range(0, len(lines), 100):
+        part = b"\n".join(lines[start : start + 100]) + b"\n"
+        small = prefilter_block(part, *found)
+        skipped += part.count(b"\n") - small.count(b"\n")
+        whole = read_works(part, selections=three).filter(filters.expr())
+        kept = whole.clear()
+        if small:
+            kept = read_works(small, selections=three).filter(filters.expr())
+        assert_frame_equal(kept.with_columns(filters.tags()), whole.with_columns(filters.tags()))
+    assert skipped > 0  # the pre-filter really dropped lines

@@ -7,7 +7,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tests.contract import EXAMPLES, compute, differences
+from tests.contract import EXAMPLES, compute, differences, nan_columns
 
 TABLES = sorted(p.stem for p in (EXAMPLES / "micro" / "expected").glob("*.csv"))
 
@@ -25,6 +25,15 @@ def test_table_matches_expected(
 ) -> None:
     expected: Path = EXAMPLES / corpus / "expected" / f"{table}.csv"
     assert differences(table, computed[corpus][table], expected) == []
+
+
+@pytest.mark.parametrize("corpus", ["micro", "c400"])
+def test_no_table_holds_nan(computed: dict[str, dict[str, pl.DataFrame]], corpus: str) -> None:
+    """Undefined values are null, never NaN (CONTRACT.md, "Table formats")."""
+    assert {name: nan_columns(frame) for name, frame in computed[corpus].items()} == {
+        name: [] for name in computed[corpus]
+    }
+    assert nan_columns(pl.DataFrame({"x": [1.0, float("nan")], "y": ["a", "NaN"]})) == ["x", "y"]
 
 
 def test_comparison_catches_a_wrong_value(computed: dict[str, dict[str, pl.DataFrame]]) -> None:
