@@ -223,7 +223,8 @@ REWRITTEN = {
     case(
         "data",
         "`works.arrow` rewritten with other columns, and its SHA-256 in the manifest updated",
-        sees="biblio: error: …/works.arrow: column 'doi' is missing; refetch the dataset",
+        sees="biblio: error: …/works.arrow: column 'doi' is missing; the works table needs the "
+        "columns work_id, doi, …",
         exit=2,
     ): _other_schema,
     case(

@@ -116,7 +116,7 @@ def test_kill_9_leaves_no_stale_lock(tmp_path: Path) -> None:
         first = _start(fetch_argv(server.url, cache, "--workers", "2", "--no-progress"))
         _holding(first, cache)
         os.kill(first.pid, signal.SIGKILL)
-        first.wait(10)
+        first.communicate(timeout=10)
         assert lock_path(cache / "ai").exists()  # the file stays; the lock went with the process
         server.latency = 0.0
         again = biblio(*fetch_argv(server.url, cache, "--no-progress"))
