@@ -41,6 +41,7 @@ import os
 import tempfile
 import time
 from collections.abc import Collection, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -138,27 +139,38 @@ def verify_files(
         )
     cache = _load(folder)
     remembered: dict[str, Any] = {}
+    to_hash = []
     for name in sorted(listed):
-        path = folder / name
-        expected = listed[name]
         entry = cache.get(name)
-        if isinstance(entry, dict) and entry.get("sha256") == expected:
+        if isinstance(entry, dict) and entry.get("sha256") == listed[name]:
             try:
-                if entry.get("identity") == _identity(path.stat()):
+                if entry.get("identity") == _identity((folder / name).stat()):
                     remembered[name] = entry
                     continue
             except OSError:
                 pass
-        try:
-            digest, identity = _hash(path, settle_ns)
-        except OSError as exc:
-            raise DatasetChanged(f"{path}: unreadable ({exc.strerror}); {_REBUILD}") from exc
-        if digest != expected:
+        to_hash.append(name)
+    # One file a thread: hashlib lets go of the GIL, so the files are hashed on every core.
+    workers = max(1, min(len(to_hash), os.cpu_count() or 1))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        hashed = list(pool.map(lambda name: _try_hash(folder / name, settle_ns), to_hash))
+    for name, (digest, identity) in zip(to_hash, hashed, strict=True):
+        path = folder / name
+        if isinstance(digest, OSError):
+            raise DatasetChanged(f"{path}: unreadable ({digest.strerror}); {_REBUILD}") from digest
+        if digest != listed[name]:
             raise DatasetChanged(
                 f"{path}: changed since it was written (its SHA-256 is {digest[:12]}…, the "
-                f"manifest's {str(expected)[:12]}…); {_REBUILD}"
+                f"manifest's {str(listed[name])[:12]}…); {_REBUILD}"
             )
         if identity is not None:
             remembered[name] = {"identity": identity, "sha256": digest}
     if remembered != cache:
         _save(folder, remembered)
+
+
+def _try_hash(path: Path, settle_ns: int) -> tuple[str | OSError, list[int] | None]:
+    try:
+        return _hash(path, settle_ns)
+    except OSError as exc:
+        return exc, None
