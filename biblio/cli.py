@@ -19,7 +19,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from biblio.errors import BiblioError, BudgetExhausted, UsageError
-from biblio.io import check_name, check_output_folder, ensure_dataset, staged_output
+from biblio.io import check_name, ensure_dataset
+from biblio.output import check_output_folder, staged_output
 from biblio.terminal import ProgressDisplay
 
 __all__ = ["main"]

@@ -6,7 +6,7 @@ The manifest is written last, so a folder without one is not a dataset. Writers 
 a sibling staging folder and move it into place in one rename (:func:`publish_dataset`), holding
 the dataset's writer lock (:mod:`biblio.lock`). :func:`open_dataset` checks every data file
 against the manifest's SHA-256 first (:mod:`biblio.integrity`). A dataset's name is a plain name
-(:func:`check_name`); output folders are written all at once (:func:`staged_output`).
+(:func:`check_name`).
 
 Examples
 --------
@@ -22,7 +22,6 @@ Examples
 from __future__ import annotations
 
 import contextlib
-import errno
 import functools
 import hashlib
 import json
@@ -41,7 +40,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
-from biblio.errors import InputError, OutputError, SchemaError, UsageError
+from biblio.errors import InputError, SchemaError, UsageError
 from biblio.integrity import verify_files
 from biblio.schema import INPUT_TABLES
 
@@ -52,14 +51,12 @@ __all__ = [
     "atomic_path",
     "atomic_write",
     "check_name",
-    "check_output_folder",
     "dataset_builders",
     "ensure_dataset",
     "file_sha256",
     "open_dataset",
     "publish_dataset",
     "resolve_dataset",
-    "staged_output",
     "write_manifest",
     "write_table",
 ]
@@ -139,92 +136,6 @@ def atomic_write(target: Path, mode: str = "w") -> Iterator[IO[Any]]:
         open(tmp, mode, encoding=None if "b" in mode else "utf-8") as fh,
     ):
         yield fh
-
-
-_NO_ROOM = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EROFS}
-
-
-def _no_room(exc: BaseException) -> bool:
-    """Whether ``exc`` says the disk is full, a file too large, or the disk read-only.
-
-    Polars raises its I/O errors without an errno; their text ends ``(os error N)``.
-    """
-    if isinstance(exc, OSError) and exc.errno in _NO_ROOM:
-        return True
-    found = re.search(r"\(os error (\d+)\)", str(exc))
-    return found is not None and int(found[1]) in _NO_ROOM
-
-
-def check_output_folder(out: Path) -> None:
-    """Refuse an output folder that is a file, lies under a file, or cannot be written.
-
-    Raises :class:`~biblio.errors.UsageError`; nothing is created.
-
-    >>> check_output_folder(Path("/proc/version"))
-    Traceback (most recent call last):
-    ...
-    biblio.errors.UsageError: --out /proc/version: a file is there, not a folder; give a folder
-    """
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out}: a file is there, not a folder; give a folder")
-    parent = out
-    while not parent.exists():
-        parent = parent.parent
-    if not parent.is_dir():
-        raise UsageError(f"--out {out}: {parent} is a file, not a folder; give a folder")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise UsageError(f"--out {out}: {parent} is not writable; give a folder you may write to")
-
-
-@contextlib.contextmanager
-def staged_output(out: Path) -> Iterator[Path]:
-    """Yield an empty folder to write into; on success its files replace those in ``out``.
-
-    Nothing in ``out`` changes until every file is written: on any exception the staging folder
-    is removed and ``out`` is left as it was (or not created). Files of ``out`` that the new
-    output does not hold are kept. A full disk, a file over the size limit or a read-only disk
-    becomes :class:`~biblio.errors.OutputError`; ``out`` being a file or not writable,
-    :class:`~biblio.errors.UsageError`.
-
-    >>> import tempfile
-    >>> out = Path(tempfile.mkdtemp()) / "tables"
-    >>> with staged_output(out) as stage:
-    ...     _ = (stage / "a.csv").write_text("x")
-    ...     out.exists()
-    False
-    >>> sorted(p.name for p in out.iterdir())
-    ['a.csv']
-    """
-    check_output_folder(out)
-    existed = out.is_dir()
-    if existed:
-        stage = Path(tempfile.mkdtemp(prefix=".partial-", dir=out))
-    else:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
-    try:
-        try:
-            yield stage
-        except Exception as exc:
-            if _no_room(exc):
-                reason = exc.strerror if isinstance(exc, OSError) else None
-                raise OutputError(
-                    f"--out {out}: writing failed ({reason or _one_line(exc)}); nothing there was "
-                    "changed: free some space or give another folder, then rerun"
-                ) from exc
-            raise
-        os.chmod(stage, 0o777 & ~_UMASK)
-        if not existed:
-            os.replace(stage, out)
-            return
-        for path in sorted(stage.rglob("*")):
-            target = out / path.relative_to(stage)
-            if path.is_dir():
-                target.mkdir(exist_ok=True)
-            else:
-                os.replace(path, target)
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
 
 
 def _one_line(exc: BaseException) -> str:

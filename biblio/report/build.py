@@ -32,7 +32,8 @@ from typing import Any
 import polars as pl
 
 from biblio.errors import UsageError
-from biblio.io import Dataset, atomic_write, open_dataset, staged_output
+from biblio.io import Dataset, atomic_write, open_dataset
+from biblio.output import staged_output
 from biblio.report.comparison import published_section
 from biblio.report.definitions import definitions_section
 from biblio.report.document import (
