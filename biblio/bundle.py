@@ -277,7 +277,8 @@ def sha256sums(hashes: Mapping[str, str]) -> str:
 
 # -- year over year ----------------------------------------------------------------------------
 def headline_figures(summary: Summary, year: int) -> dict[str, Any]:
-    """The headline figures of one year of the summary, flattened to label → value.
+    """The headline figures of one year of ``summary.json``, flattened to label → value; every
+    label says its counting.
 
     >>> from biblio.summary import Definitions, MostConnected, YearSummary
     >>> head = YearSummary(attributed_works=10, most_connected=MostConnected("CN", 3, 2),
@@ -286,9 +287,10 @@ def headline_figures(summary: Summary, year: int) -> dict[str, Any]:
     >>> for label, value in headline_figures(summary, 2024).items():
     ...     print(f"{label}: {value}")
     AI works naming a country: 10
-    most connected country: CN
-    most connected: co-authorship links: 3
-    active researchers: CN: 5
+    most connected country (co-authored works summed over partners): CN
+    most connected: co-authored works summed over partners (full counting): 3
+    most connected: partner countries: 2
+    active researchers (full counting): CN: 5
     """
     head = summary.years.get(year)
     if head is None:
@@ -297,24 +299,30 @@ def headline_figures(summary: Summary, year: int) -> dict[str, Any]:
     for key, leader in sorted(head.citation_share_leader.items()):
         window, _, counting = key.partition("_")
         label = (
-            f"citation share leader ({window}, {'fractional' if counting == 'frac' else counting})"
+            f"citation share leader ({window}, "
+            f"{'fractional' if counting == 'frac' else counting} counting)"
         )
         out[label] = leader.unit
         out[f"{label}: share"] = leader.share
     for flow in head.flows:
-        out[f"flow share {flow.source}→{flow.partner}"] = flow.flow_share
-    for unit, partner in head.top_partner.items():
-        out[f"top partner of {unit}"] = partner
+        out[f"flow share {flow.source}→{flow.partner} (full counting)"] = flow.flow_share
+    for unit, partner in sorted(head.top_partner.items()):
+        out[f"top partner of {unit} (most co-authored works)"] = partner
     connected = head.most_connected
     if connected:
-        out["most connected country"] = connected.unit
-        out["most connected: co-authorship links"] = connected.strength
+        out["most connected country (co-authored works summed over partners)"] = connected.unit
+        out["most connected: co-authored works summed over partners (full counting)"] = (
+            connected.strength
+        )
+        out["most connected: partner countries"] = connected.partners
     for unit in INSTITUTION_UNITS:
         if unit in head.institutions_above:
-            out[f"institutions above the threshold: {unit}"] = head.institutions_above[unit]
+            out[f"institutions above the threshold (full counting): {unit}"] = (
+                head.institutions_above[unit]
+            )
     for unit in KEY_UNITS:
         if unit in head.researchers:
-            out[f"active researchers: {unit}"] = head.researchers[unit]
+            out[f"active researchers (full counting): {unit}"] = head.researchers[unit]
     return out
 
 

@@ -281,6 +281,30 @@ OUTPUT_SPECS: dict[str, TableSpec] = {
         ),
         key=("year",),
     ),
+    # Beyond METRICS.md, defined in docs/metrics.md: the report's citation trend with a fixed
+    # window, and the works with very many authors that a finding may rest on.
+    "citation_trend": _spec(
+        "Citations made in the year to the works of the last k = 3 publication years "
+        "(a fixed window; docs/metrics.md).",
+        _UNIT,
+        _YEAR,
+        _C("cited_years", _int, "publication years in the window the dataset holds (k or fewer)"),
+        _C("citations_full", _int, "citations to works of the unit"),
+        _C("citations_frac", _float, "citations weighted by the unit's fraction of each work"),
+        _share("share_full", "citations_full / citations to the window's attributed works"),
+        _share("share_frac", "citations_frac / citations to the window's attributed works"),
+        key=("unit", "year"),
+    ),
+    "large_works": _spec(
+        "Attributed works with more than 100 authorships, one row per country of the work "
+        "(docs/metrics.md).",
+        _C("work_id", _str, "OpenAlex work id (W…)"),
+        _YEAR,
+        _C("authorship_threshold", _int, "the authorship count a work must exceed (100)"),
+        _C("work_authorships", _int, "authorships of the work"),
+        _C("country", _str, "one of the work's countries (ISO 3166-1 alpha-2)"),
+        key=("work_id", "country"),
+    ),
 }
 
 INPUT_TABLES: dict[str, pa.Schema] = {name: spec.schema for name, spec in INPUT_SPECS.items()}

@@ -22,7 +22,7 @@ from biblio.corpus import Corpus, corpus_countries, corpus_years, prepare, selec
 from biblio.dataset.selection import Selection
 from biblio.errors import InputError, UsageError
 from biblio.io import Dataset, atomic_path, atomic_write, open_dataset
-from biblio.metrics.citations import citation_shares
+from biblio.metrics.citations import citation_shares, citation_trend
 from biblio.metrics.coverage import coverage
 from biblio.metrics.flows import (
     DEFAULT_UNION_PAIRS,
@@ -37,6 +37,7 @@ from biblio.metrics.institutions import (
     institution_units,
     institutions_above,
 )
+from biblio.metrics.large_works import large_works
 from biblio.metrics.output import output
 from biblio.metrics.researchers import researchers
 from biblio.schema import OUTPUT_TABLES
@@ -170,6 +171,8 @@ def corpus_tables(
             corpus, units=units, min_works=options.min_works, window_years=options.window_years
         ),
         "coverage": coverage(corpus),
+        "citation_trend": citation_trend(corpus, units=units),
+        "large_works": large_works(corpus),
     }
     tables = dict(zip(lazy, pl.collect_all(list(lazy.values())), strict=True))
     tables["network_nodes"], tables["network_edges"] = network_tables(corpus, units=network_units)

@@ -13,7 +13,9 @@ Calibration (details in ``docs/demo.md``): each year's number of works follows t
 total, grown log-linearly past 2020; lead countries are drawn so that expected full counts follow
 the real per-country counts; international co-authorship rates run from 8 % (CN) to 30 % (small
 countries); institutions have power-law output and some have parents (lineage); authors recur
-across years; ~2 % of works name no country. Every report built from it says it is synthetic.
+across years; ~2 % of works name no country; a few consortium papers with 120–450 authors in
+up to 30 countries weigh on the co-authorship figures, as they do in real data. Every report
+built from it says it is synthetic.
 
 Examples
 --------
@@ -108,6 +110,10 @@ _INTL_RATE = {"CN": 0.08, "US": 0.22, "IN": 0.10, "GB": 0.30, "JP": 0.15, "ID": 
 # Citation impact multipliers per lead country (synthetic; other countries 1.0).
 _IMPACT = {"CN": 1.35, "US": 1.5, "GB": 1.3, "SG": 1.6, "HK": 1.5, "CH": 1.4, "AU": 1.2}
 _AUTHORS_PER_WORK = ((1, 2, 3, 4, 5, 6, 7, 8, 10), (8, 15, 21, 19, 14, 9, 6, 5, 3))
+#: Consortium papers per year (more than 100 authors each), drawn after the other works from a
+#: generator of their own, so that the other records do not change with them.
+_CONSORTIA = {2018: 1, 2020: 1, 2022: 2, 2023: 2, 2024: 3}
+_CONSORTIUM_AUTHORS = (120, 450)
 
 
 @dataclass
@@ -329,6 +335,78 @@ class _Generator:
                 records.append(self._work(len(records) + 1, plan, lead))
         return records
 
+    def consortium_works(self, seed: int, first: int) -> list[dict[str, Any]]:
+        """A few papers of 120–450 authors in 12–30 countries (a US-led core, most of Europe,
+        rarely China), numbered from ``first``; their own generator leaves the rest unchanged."""
+        rng = random.Random(seed + 1)
+        sizes = {c: sum(self.targets[y].get(c, 0.0) for y in self.targets) for c in self.countries}
+        ranked = sorted(self.countries, key=lambda c: (-sizes[c], c))[:45]
+        others = [c for c in ranked if c not in ("US", "CN")]
+        records: list[dict[str, Any]] = []
+        for year, count in sorted(_CONSORTIA.items()):
+            # As many per year as in the full demo, in proportion for a smaller corpus.
+            for _ in range(round(count * self.total_works / TOTAL_WORKS)):
+                n_countries = min(rng.randint(12, 30), len(others) + 1)
+                chosen = ["US", *rng.sample(others, n_countries - 1)]
+                if rng.random() < 0.2 and "CN" in self.countries:
+                    chosen[-1] = "CN"
+                n_authors = rng.randint(*_CONSORTIUM_AUTHORS)
+                # A third of the authors in the US, the rest spread over the other countries.
+                slots = chosen + [
+                    "US" if rng.random() < 0.33 else rng.choice(chosen)
+                    for _ in range(n_authors - len(chosen))
+                ]
+                records.append(self._consortium(rng, first + len(records), year, slots))
+        return records
+
+    def _consortium(
+        self, rng: random.Random, n: int, year: int, slots: list[str]
+    ) -> dict[str, Any]:
+        authorships = []
+        for index, country in enumerate(slots):
+            inst = rng.choices(self.institutions[country], cum_weights=self.inst_weights[country])[
+                0
+            ]
+            self.next_author += 1
+            author = f"A9{self.next_author:09d}"
+            authorships.append(
+                {
+                    "author_position": "first"
+                    if index == 0
+                    else ("last" if index == len(slots) - 1 else "middle"),
+                    "author": {"id": _OA + author, "display_name": f"Demo Author {author[2:]}"},
+                    "institutions": [inst.dehydrated()],
+                    "countries": [country],
+                    "is_corresponding": index == 0,
+                }
+            )
+        topic_id, topic_name = rng.choice(_TOPICS)
+        cited, by_year = _citations(rng, year, 4.0)
+        wid = f"W9{n:09d}"
+        return {
+            "id": _OA + wid,
+            "doi": f"https://doi.org/10.5555/demo.{n}",
+            "title": f"Synthetic consortium study {n} of {rng.choice(_TITLE_WORDS)}",
+            "publication_year": year,
+            "publication_date": f"{year}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+            "type": "article",
+            "cited_by_count": cited,
+            "counts_by_year": by_year,
+            "primary_topic": {
+                "id": _OA + topic_id,
+                "display_name": topic_name,
+                "subfield": {
+                    "id": _OA + "subfields/1702",
+                    "display_name": "Artificial Intelligence",
+                },
+                "field": {"id": _OA + "fields/17", "display_name": "Computer Science"},
+            },
+            "is_retracted": False,
+            "is_paratext": False,
+            "updated_date": _UPDATED,
+            "authorships": authorships,
+        }
+
     def _partners(self, lead: str, plan: _YearPlan) -> list[str]:
         k = self.rng.choices((1, 2, 3), weights=(75, 20, 5))[0]
         others, cum = plan.partners[lead]
@@ -450,6 +528,7 @@ def generate(
     """
     gen = _Generator(seed, total_works)
     works = gen.works()
+    works += gen.consortium_works(seed, len(works) + 1)
     return works, gen.institution_records()
 
 

@@ -17,3 +17,5 @@ CONTRACT_EXAMPLES = DATA / "contract-examples"
 OPENALEX_SAMPLES = DATA / "openalex-samples"
 #: Real OpenAlex records of the current (2024–2026) schema, a chosen subset.
 OPENALEX_CURRENT = DATA / "openalex-current"
+#: The published figures our reports set beside their own (the project's specification).
+PUBLISHED_FIGURES = DATA / "PUBLISHED_FIGURES.md"

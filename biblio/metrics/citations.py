@@ -4,6 +4,11 @@
   published in or before Y; a unit's members are those of the citing year.
 - ``published``: ``cited_by_count`` (to date) of the works of ``W_Y``.
 
+The ``citation_trend`` table (:func:`citation_trend`, docs/metrics.md) keeps the window fixed
+from year to year: citations made in year Y to the works published in the ``k`` years up to Y
+(``Y-k+1 … Y``, default ``k = 3``), so that every year counts the same span of cited years;
+``cited_years`` says how many of them the dataset holds (fewer than ``k`` at its start).
+
 ``CS_full(u,Y) = Σ_{w∈u} cites(w) / Σ_w cites(w)``, ``CS_frac`` weighs each work by
 ``frac(w,u)``; both sums run over attributed works; a zero denominator gives null.
 
@@ -15,6 +20,9 @@ Examples
 [('CN', 10, 0.20833333333333334), ('US', 12, 0.7916666666666666)]
 >>> t.filter(window="received").select("unit", "citations_full", "share_full").rows()
 [('CN', 4, 1.0), ('US', 4, 1.0)]
+>>> citation_trend(tiny_corpus(), units=["US"]).select("unit", "cited_years",
+...     "citations_frac").collect().rows()
+[('US', 1, 3.0)]
 """
 
 from __future__ import annotations
@@ -27,9 +35,20 @@ from biblio.corpus import Corpus, exact_sum, work_units
 from biblio.metrics._common import grid, ratio
 from biblio.schema import OUTPUT_TABLES
 
-__all__ = ["CITATION_COLUMNS", "citation_shares", "cited_works"]
+__all__ = [
+    "CITATION_COLUMNS",
+    "CITED_YEARS",
+    "TREND_COLUMNS",
+    "citation_shares",
+    "citation_trend",
+    "cited_works",
+]
+
+#: The fixed span of cited publication years of the ``citation_trend`` table.
+CITED_YEARS = 3
 
 CITATION_COLUMNS = OUTPUT_TABLES["citation_shares"].names
+TREND_COLUMNS = OUTPUT_TABLES["citation_trend"].names
 
 
 def cited_works(corpus: Corpus, window: str) -> pl.LazyFrame:
@@ -46,7 +65,14 @@ def cited_works(corpus: Corpus, window: str) -> pl.LazyFrame:
 
 
 def _window(corpus: Corpus, units: Sequence[str], window: str) -> pl.LazyFrame:
-    cited = cited_works(corpus, window)
+    return _shares(corpus, units, cited_works(corpus, window)).with_columns(
+        pl.lit(window).alias("window")
+    )
+
+
+def _shares(corpus: Corpus, units: Sequence[str], cited: pl.LazyFrame) -> pl.LazyFrame:
+    """Full and fractional citations and shares per unit and year of ``cited``
+    (``work, year, cites``), zeros included."""
     totals = cited.group_by("year").agg(pl.col("cites").sum().alias("total"))
     per_unit = (
         work_units(
@@ -64,7 +90,6 @@ def _window(corpus: Corpus, units: Sequence[str], window: str) -> pl.LazyFrame:
         .join(per_unit, on=["unit", "year"], how="left")
         .join(totals, on="year", how="left")
         .with_columns(
-            pl.lit(window).alias("window"),
             pl.col("citations_full").fill_null(0).cast(pl.Int64),
             pl.col("citations_frac").fill_null(0.0),
             pl.col("total").fill_null(0),
@@ -73,12 +98,41 @@ def _window(corpus: Corpus, units: Sequence[str], window: str) -> pl.LazyFrame:
             ratio(pl.col("citations_full"), pl.col("total")).alias("share_full"),
             ratio(pl.col("citations_frac"), pl.col("total")).alias("share_frac"),
         )
-        .select(CITATION_COLUMNS)
+        .drop("total")
     )
 
 
 def citation_shares(corpus: Corpus, *, units: Sequence[str]) -> pl.LazyFrame:
     """The ``citation_shares`` table: both windows, one row per unit, year and window."""
-    return pl.concat([_window(corpus, units, w) for w in ("published", "received")]).sort(
-        "year", "unit", "window"
+    windows = [
+        _window(corpus, units, w).select(CITATION_COLUMNS) for w in ("published", "received")
+    ]
+    return pl.concat(windows).sort("year", "unit", "window")
+
+
+def citation_trend(
+    corpus: Corpus, *, units: Sequence[str], cited_years: int = CITED_YEARS
+) -> pl.LazyFrame:
+    """The ``citation_trend`` table: per unit and reported year Y, the citations made in Y to
+    attributed works published in ``Y - cited_years + 1 … Y``, full and fractional, and their
+    shares; ``cited_years`` is the span the dataset holds (its first years hold fewer)."""
+    if cited_years < 1:
+        raise ValueError(f"cited_years {cited_years}: must be at least 1")
+    published = corpus.works.select("work", pl.col("year").alias("published"))
+    first = corpus.works.select(pl.col("year").min().alias("first"))
+    cited = (
+        corpus.received.join(published, on="work", how="inner")
+        .filter(pl.col("published") > pl.col("year") - cited_years)
+        .join(corpus.attributed(), on="work", how="semi")
+        .select("work", "year", "cites")
+    )
+    span = pl.min_horizontal(
+        pl.lit(cited_years, pl.Int64), pl.col("year") - pl.col("first") + 1
+    ).cast(pl.Int64)
+    return (
+        _shares(corpus, units, cited)
+        .join(first, how="cross")
+        .with_columns(span.alias("cited_years"))
+        .select(TREND_COLUMNS)
+        .sort("year", "unit")
     )

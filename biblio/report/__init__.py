@@ -7,10 +7,12 @@ into files::
     document     the immutable document model: Document, Section and the blocks
     markdown     the Markdown renderer          html     the HTML renderer and its CSS
     format       numbers, unit names, escaping
+    findings     the findings with their counts, and without the works of 100+ authors
     headlines    the headline sentences          figures  the figures (biblio.plot)
     comparison   the published figures beside ours
     published    the published-figures data file, its key units and flow pairs
-    definitions  the definitions in force        main_tables  the main tables and coverage
+    definitions  the definitions, source line, glossary
+    main_tables  the main tables, the works of 100+ authors and coverage
 
 The yearly bundle (:mod:`biblio.bundle`) adds its sections as blocks of the same model.
 

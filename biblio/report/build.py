@@ -8,10 +8,13 @@ and :func:`write_report` turns them into a :class:`~biblio.report.document.Docum
     report.md            biblio.report.markdown.render_markdown
     index.html           biblio.report.html.render_html (figures embedded)
 
+    figures/<name>.csv   the data each figure drew (linked under it)
+
 The document: a banner when the dataset is synthetic, the headline sentences, any ``extra``
 sections (the bundle's year-over-year changes), the figures, the published figures beside ours,
-the definitions, the main tables and the dataset's manifest. Nothing in it depends on the time
-it was built, so the same tables give byte-identical files.
+the definitions, the main tables, a glossary and the dataset's manifest. Every sentence comes
+from the tables alone, in a fixed order; nothing depends on the time it was built, so the same
+tables give byte-identical files.
 
 Examples
 --------
@@ -35,7 +38,7 @@ from biblio.errors import UsageError
 from biblio.io import Dataset, atomic_write, open_dataset
 from biblio.output import staged_output
 from biblio.report.comparison import published_section
-from biblio.report.definitions import definitions_section
+from biblio.report.definitions import definitions_section, glossary_section, source_line
 from biblio.report.document import (
     Alert,
     Block,
@@ -131,14 +134,16 @@ def report_document(
     years = sorted(tables["coverage"]["year"].to_list())
     notice = _synthetic_notice(manifest)
     manifest_text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False, default=str)
+    selection = definitions.selection or (manifest.get("filters") or {}).get("selection")
     blocks: list[Block] = [] if notice is None else [notice]
     blocks += [
-        Section("Headlines", BulletList(*headline_sentences(tables, summary, year))),
+        Section("Headlines", BulletList(*headline_sentences(tables, year, definitions))),
         *extra,
         Section("Figures", *figures),
-        published_section(tables, definitions, synthetic=notice is not None),
+        published_section(tables, definitions, synthetic=notice is not None, selection=selection),
         definitions_section(definitions, manifest, years),
         tables_section(tables, year),
+        glossary_section(),
         Section("Dataset manifest", Code(manifest_text, "json")),
     ]
     title = f"AI research in {year}: who leads and who collaborates — dataset {dataset_name}"
@@ -172,18 +177,26 @@ def write_report(
     out: Path,
     extra: Sequence[Section] = (),
 ) -> list[Path]:
-    """Write ``figures/*.png``, ``report.md`` and ``index.html`` into ``out``; return the paths.
+    """Write ``figures/*.png`` and ``.csv``, ``report.md`` and ``index.html`` into ``out``;
+    return the paths.
 
     ``extra`` sections (e.g. the benchmark's year-over-year changes) go after the headlines.
     """
     threshold = summary.definitions.threshold
+    figures = report_figures(
+        tables,
+        year=year,
+        threshold=threshold,
+        source=source_line(manifest, dataset_name),
+        synthetic=bool(manifest.get("synthetic")),
+    )
     document = report_document(
         tables,
         summary,
         manifest,
         dataset_name=dataset_name,
         year=year,
-        figures=report_figures(tables, year=year, threshold=threshold),
+        figures=figures,
         extra=extra,
     )
     written = []
@@ -192,6 +205,10 @@ def write_report(
         with atomic_write(path, "wb") as fh:
             fh.write(fig.png)
         written.append(path)
+        if fig.data:
+            with atomic_write(path.with_suffix(".csv")) as fh:
+                fh.write(fig.data)
+            written.append(path.with_suffix(".csv"))
     for name, text in (
         ("report.md", render_markdown(document, figures_dir=FIGURES_DIR)),
         ("index.html", render_html(document)),

@@ -8,7 +8,7 @@ are the leaves::
     Paragraph   sentences, shown as one paragraph
     BulletList  one item per bullet (the headlines, the definitions)
     Table       headers and rows of already-formatted cells
-    Figure      a PNG with its file stem, title (the finding) and caption
+    Figure      a PNG with its file stem, title (the finding), caption, alt text and data (CSV)
     Notes       short lines shown one under the other (numbered sources)
     Code        text shown verbatim (the manifest)
 
@@ -115,12 +115,16 @@ class Table:
 @dataclass(frozen=True)
 class Figure:
     """A rendered figure: its file stem (``[a-z0-9_-]+``, also the HTML id), PNG bytes, its
-    title (the finding) and its caption."""
+    title (the finding) and its caption; optionally its alt text (the figure's key values in
+    words; the title when empty) and its data as CSV text, written beside the image as
+    ``<name>.csv`` and linked under it."""
 
     name: str
     png: bytes
     title: str
     caption: str
+    alt: str = ""
+    data: str = ""
 
     def __post_init__(self) -> None:
         if not _FIGURE_NAME.fullmatch(self.name):

@@ -1,10 +1,12 @@
 """The report's figures: one :class:`~biblio.report.document.Figure` block per plot.
 
 Each figure is drawn by :mod:`biblio.plot` (imported only when a report is built, so
-``import biblio.report`` loads no matplotlib), titled with the finding the plot computed, and
-captioned here with its definitions. The asymmetry figure shows the published flows
-(:data:`biblio.report.published.PUBLISHED_FLOW_PAIRS`) first. To add a figure, add a
-``(name, draw, caption)`` entry.
+``import biblio.report`` loads no matplotlib) with the report's source line (dataset, definition
+of AI, date; the plot adds the counting) and, on a synthetic dataset, the synthetic mark in the
+image. The block carries the finding the plot computed as its title, its caption (definitions,
+baselines, windows), alt text with the figure's key values and the data it drew, as CSV. The
+asymmetry figure shows the published flows (:data:`biblio.report.published.PUBLISHED_FLOW_PAIRS`)
+first. To add a figure, add a ``(name, draw, caption)`` entry.
 
 Examples
 --------
@@ -12,9 +14,9 @@ Examples
 >>> from biblio.tables import MetricOptions, corpus_tables
 >>> tables = corpus_tables(tiny_corpus(), MetricOptions(units=["CN", "US"]))
 >>> figures = report_figures(tables, year=2024, threshold=0)
->>> [f.name for f in figures][:3], figures[0].png[:4]
-(['citation_shares', 'citation_trend', 'flows'], b'\x89PNG')
-"""
+>>> [f.name for f in figures][:3], figures[0].png[:4], figures[0].data.splitlines()[0]
+(['citation_shares', 'citation_trend', 'citation_impact'], b'\\x89PNG', 'unit,name,year,window,counting,citations,share')
+"""  # noqa: E501
 
 from __future__ import annotations
 
@@ -26,77 +28,129 @@ import polars as pl
 from biblio.report.document import Figure
 from biblio.report.published import PUBLISHED_FLOW_PAIRS
 
-__all__ = ["report_figures"]
+__all__ = ["FIGURE_NAMES", "report_figures"]
+
+#: The report's figures, in report order.
+FIGURE_NAMES = (
+    "citation_shares",
+    "citation_trend",
+    "citation_impact",
+    "flows",
+    "asymmetry",
+    "network",
+    "institutions_above",
+    "researchers",
+    "coverage",
+)
 
 
 def report_figures(
-    tables: Mapping[str, pl.DataFrame], *, year: int, threshold: int
+    tables: Mapping[str, pl.DataFrame],
+    *,
+    year: int,
+    threshold: int,
+    source: str | None = None,
+    synthetic: bool = False,
 ) -> list[Figure]:
-    """Every figure of the report for ``year``, rendered as PNG, in report order."""
+    """Every figure of the report for ``year``, rendered as PNG, in report order.
+
+    ``source`` is the source line printed in each image (see
+    :func:`biblio.report.definitions.source_line`); ``synthetic`` marks every image.
+    """
     from biblio import plot
 
     out = tables["output"]
     top = plot.top_countries(out, year=year, n=10)
-    trend_units = [*top[:5], *(["EU27"] if "EU27" in out["unit"].to_list() else [])]
+    years = sorted(tables["coverage"]["year"].to_list())
+    trend = tables["citation_trend"]
+    window = int(trend["cited_years"].max() or 0) if trend.height else 0  # type: ignore[arg-type]
+    kw: dict[str, Any] = {"source": source, "synthetic": synthetic}
     specs: list[tuple[str, Callable[[], Any], str]] = [
         (
             "citation_shares",
-            lambda: plot.plot_citation_shares(tables["citation_shares"], year=year),
-            f"Share of the citations received in {year} (OpenAlex counts_by_year) by AI works "
-            f"published up to {year}. Full counting credits every unit of a work with all its "
-            "citations (shares sum to more than 100 %); fractional counting splits them by "
-            "authorship (shares sum to 100 %). The ten countries with the largest fractional "
-            "share, and EU27.",
+            lambda: plot.plot_citation_shares(tables, year=year, **kw),
+            f"Share of the citations made in {year} (OpenAlex counts_by_year) to AI works "
+            f"published {years[0]}–{year}, fractional counting: each work's citations are split "
+            "over its authors' countries, so the countries' shares sum to 100 % (the Tables "
+            "give full counting too). Each bar is labelled with its share and the citations it "
+            "rests on. The ten countries with the largest share, and EU27 (grey: a group).",
         ),
         (
             "citation_trend",
-            lambda: plot.plot_citation_trend(tables["citation_shares"], units=trend_units),
-            "Fractional share of the citations received each year, for the five countries with "
-            f"the most AI works in {year} and EU27. The window reaches back only to the first year "
-            "of the dataset, so early years count fewer citing years.",
+            lambda: plot.plot_citation_trend(tables, year=year, **kw),
+            f"Each year Y, the share of the citations made in Y to the AI works published in "
+            f"the {window} years Y−{window - 1}…Y (fractional counting): the same window every "
+            "year, so the years can be compared. Years whose window would reach before the "
+            "dataset's first year, or whose citations OpenAlex's counts_by_year no longer holds "
+            "(it keeps the last ten citing years), are not drawn; the figure names them and the "
+            "data lists them. The five countries with the largest share in the last year, and "
+            "EU27.",
+        ),
+        (
+            "citation_impact",
+            lambda: plot.plot_citation_impact(tables, year=year, **kw),
+            f"Relative citation impact: a country's share of the citations to date of the AI "
+            f"works of {year} divided by its share of those works (fractional counting). 1 (the "
+            "dashed line) is the world's average; 2 means twice as cited per work. Impact is "
+            "read apart from size. Citations to date of recent works are few and move a lot; "
+            "each label gives the fractional works the figure rests on. The fifteen countries "
+            "with the most AI works, and EU27.",
         ),
         (
             "flows",
-            lambda: plot.plot_flows(tables["flows"], year=year, units=top),
-            f"Flow share F(u→v) = works of u with a co-author in v / works of u, {year}, for the "
-            "ten countries with the most AI works (read along a row; full counting).",
+            lambda: plot.plot_flows(tables, year=year, units=top, **kw),
+            f"Flow share F(u→v): the share of the row country's AI works of {year} with at "
+            "least one co-author in the column country (full counting; read along a row). A "
+            "cell shows 0 only when no work is co-authored and <0.1 when the share is smaller "
+            "than 0.1 %. The ten countries with the most AI works; the data give the "
+            "co-authored works behind every cell.",
         ),
         (
             "asymmetry",
             lambda: plot.plot_asymmetry(
-                tables["asymmetry"], year=year, first=PUBLISHED_FLOW_PAIRS, units=top
-            )[0],
-            "Asymmetry A(u,v) = F(u→v) / F(v→u) equals works(v) / works(u): a size effect. "
-            "Salton's cosine and affinity (observed co-authored works / expected under "
-            "independence) adjust for size; affinity above 1 means more co-authorship than sizes "
-            "predict. The published pairs first, then the pairs of the ten largest countries "
-            "with the highest Salton cosine.",
+                tables, year=year, first=PUBLISHED_FLOW_PAIRS, units=top, **kw
+            ),
+            "Each row is a pair of countries u → v with the AI works they shared (full "
+            "counting). Points, on a log scale with the baseline 1 dashed: affinity = shared "
+            "works ÷ the number expected if partners were chosen regardless of country (above "
+            "1: more co-authorship than the two sizes predict); leadership asymmetry = shared "
+            "works led from u ÷ led from v (the lead is the corresponding author, else the "
+            "first author with a country; above 1: u leads more); size ratio F(u→v) ÷ F(v→u), "
+            "which equals works(v) ÷ works(u) and so measures size, not reliance. Salton's "
+            "cosine (shared works ÷ √(works(u)·works(v)), 0 to 1) is printed at the right. The "
+            "published pairs first, then the pairs of the ten largest countries with the "
+            "highest Salton's cosine.",
         ),
         (
             "network",
-            lambda: plot.plot_network(tables["network_nodes"], tables["network_edges"], year=year),
-            f"Country co-authorship network, {year} (the 35 countries with the most AI works). "
-            "Node area ∝ AI works (full counting), edge width ∝ co-authored works, colour = "
-            "Leiden community (modularity, fixed seed); igraph Kamada–Kawai layout from a "
-            "fixed start.",
+            lambda: plot.plot_network(tables, year=year, n=20, min_works=3, **kw),
+            f"Country co-authorship network, {year} (full counting). Drawn: the 20 countries "
+            "with the most AI works and the links of at least 3 co-authored works, the heaviest "
+            "on top; node area ∝ AI works, line width ∝ co-authored works, colour = community "
+            "(Leiden algorithm, modularity, fixed seed, found on the network of every country). "
+            "Layout: igraph's Kamada–Kawai (a spring layout) from a fixed start. Partners and "
+            "co-authored works are counted over every country.",
         ),
         (
             "institutions_above",
-            lambda: plot.plot_institutions_above(tables["institutions_above"], year=year),
-            f"Institutions with more than {threshold} AI works in {year}, per unit; institutions "
-            "are rolled up to their top-level parent (lineage) and a work counts once per "
-            "institution. Groups (grey) overlap their member countries.",
+            lambda: plot.plot_institutions_above(tables, year=year, **kw),
+            f"Institutions with more than {threshold} AI works in {year}, per unit (full "
+            "counting: a work counts once per institution). Institutions are rolled up to their "
+            "top-level parent (OpenAlex lineage). Each bar is labelled with the institutions "
+            "above the threshold of all those with at least one AI work. Groups (grey) overlap "
+            "their member countries.",
         ),
         (
             "researchers",
-            lambda: plot.plot_researchers(tables["researchers"], year=year),
+            lambda: plot.plot_researchers(tables, year=year, **kw),
             "Active AI researchers: authors with an OpenAlex id and at least one AI work in the "
             "year, placed in the countries of their latest work; fractional counting splits an "
-            "author over those countries.",
+            "author over those countries (the Tables give full counting too). Authors whose "
+            "latest work names no country are not counted (see Coverage).",
         ),
         (
             "coverage",
-            lambda: plot.plot_coverage(tables["coverage"]),
+            lambda: plot.plot_coverage(tables, year=year, **kw),
             "Works whose authorships name no country are left out of every country figure; "
             "authorships with no country are left out of fractional counts.",
         ),
@@ -104,8 +158,14 @@ def report_figures(
     rendered = []
     for name, draw, caption in specs:
         ax = draw()
-        fig = ax.figure
-        # A multi-panel figure (asymmetry) carries its finding in the figure's title.
-        title = ax.get_title(loc="left") or fig.get_suptitle()
-        rendered.append(Figure(name, plot.png_bytes(fig), " ".join(title.split()), caption))
+        rendered.append(
+            Figure(
+                name,
+                plot.png_bytes(ax.figure),
+                plot.title_of(ax),
+                caption,
+                alt=plot.alt_text(ax),
+                data=plot.figure_data(ax).write_csv(),
+            )
+        )
     return rendered

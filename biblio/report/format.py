@@ -1,12 +1,15 @@
 """Text for the report: numbers as they are printed, unit names, and escaping for both outputs.
 
-Every formatter prints ``—`` for a missing value. Escaping is the renderers' job
+Every formatter prints ``—`` for a missing value. Names come from :mod:`biblio.names`
+(countries by name in sentences, codes beside names in tables). Escaping is the renderers' job
 (:mod:`biblio.report.html`, :mod:`biblio.report.markdown`): the document model holds raw text.
 
 Examples
 --------
 >>> fmt_int(1234), fmt_float(2.345), fmt_pct(0.1234), fmt_pct(None)
 ('1,234', '2.3', '12.3 %', '—')
+>>> fmt_count(532.66, "fractional"), fmt_count(588, "full"), plural(1, "work"), plural(3, "work")
+('532.7', '588', '1 work', '3 works')
 >>> unit_name("CN"), unit_name("EU27"), possessive("United States")
 ('China', 'EU27', "United States'")
 >>> md_escape("<script>alert(1)</script> | *x*")
@@ -21,15 +24,20 @@ import html
 import re
 from typing import Any
 
-from biblio.units import country_name, is_country
+from biblio.names import capital, name_with_code, possessive, the, unit_name
 
 __all__ = [
+    "capital",
+    "fmt_count",
     "fmt_float",
     "fmt_int",
     "fmt_pct",
     "html_escape",
     "md_escape",
+    "name_with_code",
+    "plural",
     "possessive",
+    "the",
     "unit_name",
 ]
 
@@ -51,18 +59,16 @@ def fmt_pct(value: Any, digits: int = 1) -> str:
     return "—" if value is None else f"{100 * float(value):.{digits}f} %"
 
 
-def unit_name(unit: str) -> str:
-    """A country's name (``China``); a group or union keeps its code (``EU27``)."""
-    return country_name(unit) if is_country(unit) else unit
+def fmt_count(value: Any, counting: str) -> str:
+    """A count as printed with its counting: ``588`` (full), ``532.7`` (fractional)."""
+    if value is None:
+        return "—"
+    return fmt_int(value) if counting == "full" else fmt_float(value)
 
 
-def possessive(name: str) -> str:
-    """``China's``, ``United States'``.
-
-    >>> possessive("China"), possessive("United States")
-    ("China's", "United States'")
-    """
-    return f"{name}'" if name.endswith("s") else f"{name}'s"
+def plural(n: int, noun: str) -> str:
+    """``1 work``, ``3 works`` (with a thousands separator)."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 def md_escape(value: object) -> str:

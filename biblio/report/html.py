@@ -1,14 +1,15 @@
 """The HTML renderer: a :class:`~biblio.report.document.Document` as one self-contained page.
 
-The page has its CSS inline, figures embedded as base64 PNG, no script and no external
-reference, so it opens from disk with no network. The document title is the ``<h1>`` (and the
-``<title>``), sections are ``<h2>``, subsections one deeper (at most ``<h6>``). Every string
-goes through :func:`~biblio.report.format.html_escape`; the renderer writes only the tags
-below::
+The page has its CSS inline, figures embedded as base64 PNG (and their data as a ``data:`` link),
+no script and no external reference, so it opens from disk with no network. The document title
+is the ``<h1>`` (and the ``<title>``), sections are ``<h2>``, subsections one deeper (at most
+``<h6>``). Every string goes through :func:`~biblio.report.format.html_escape`; the renderer
+writes only the tags below::
 
     Alert       <p class="synthetic" role="alert">
     Paragraph   <p>            BulletList  <ul><li>       Table  <table><thead><tbody><tr><th><td>
-    Figure      <figure id="<name>"><img alt="<title>" src="data:image/png;base64,…"><figcaption>
+    Figure      <figure id="<name>"><img alt="<alt or title>" src="data:image/png;base64,…">
+                <figcaption>, with <a download href="data:text/csv;base64,…"> when it has data
     Notes       <p> with <br>  Code        <pre>          Section  <h2>…<h6>
 
 Examples
@@ -85,11 +86,18 @@ def _block(block: Block, level: int) -> str:
         case Table():
             return html_table(block.headers, block.rows)
         case Figure():
-            data = base64.b64encode(block.png).decode("ascii")
+            png = base64.b64encode(block.png).decode("ascii")
+            link = ""
+            if block.data:
+                csv = base64.b64encode(block.data.encode("utf-8")).decode("ascii")
+                link = (
+                    f' <a download="{block.name}.csv" '
+                    f'href="data:text/csv;charset=utf-8;base64,{csv}">Data of this figure (CSV)</a>'
+                )
             return (
-                f'<figure id="{block.name}"><img alt="{esc(block.title)}" '
-                f'src="data:image/png;base64,{data}">\n'
-                f"<figcaption>{esc(block.caption)}</figcaption></figure>"
+                f'<figure id="{block.name}"><img alt="{esc(block.alt or block.title)}" '
+                f'src="data:image/png;base64,{png}">\n'
+                f"<figcaption>{esc(block.caption)}{link}</figcaption></figure>"
             )
         case Notes():
             return "<p>" + "<br>".join(esc(line) for line in block.lines) + "</p>"

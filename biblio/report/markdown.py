@@ -4,7 +4,8 @@ The document title is a level-1 heading, its sections level 2, subsections one d
 6). Blocks are separated by one blank line; every string goes through
 :func:`~biblio.report.format.md_escape`, except :class:`~biblio.report.document.Code`, which is
 fenced and shown verbatim. A figure is a heading with its finding, the image linked as
-``<figures_dir>/<name>.png`` and its caption in italics.
+``<figures_dir>/<name>.png`` (its alt text, or the finding, as the image text), its caption in
+italics and, when it has data, a link to ``<figures_dir>/<name>.csv``.
 
 Examples
 --------
@@ -69,14 +70,15 @@ def _block(block: Block, level: int, figures_dir: str) -> str:
         case Table():
             return md_table(block.headers, block.rows)
         case Figure():
-            title = md_escape(block.title)
-            return "\n\n".join(
-                [
-                    _heading(level, block.title),
-                    f"![{title}]({figures_dir}/{block.name}.png)",
-                    f"*{md_escape(block.caption)}*",
-                ]
-            )
+            alt = md_escape(block.alt or block.title)
+            parts = [
+                _heading(level, block.title),
+                f"![{alt}]({figures_dir}/{block.name}.png)",
+                f"*{md_escape(block.caption)}*",
+            ]
+            if block.data:
+                parts.append(f"[Data of this figure (CSV)]({figures_dir}/{block.name}.csv)")
+            return "\n\n".join(parts)
         case Notes():
             # Two trailing spaces: a line break inside one paragraph.
             return "\n".join(f"{md_escape(line)}  " for line in block.lines)

@@ -27,6 +27,7 @@ __all__ = [
     "KEY_UNITS",
     "PUBLISHED_FLOW_PAIRS",
     "PublishedFigure",
+    "published_flow_units",
     "read_published_figures",
 ]
 
@@ -66,3 +67,13 @@ def read_published_figures(path: Path | None = None) -> list[PublishedFigure]:
         )
         for r in csv.DictReader(text.splitlines())
     ]
+
+
+def published_flow_units() -> list[tuple[str, str]]:
+    """The published flows as ``(source, partner)``, in the data file's order.
+
+    >>> published_flow_units()[:2]
+    [('CN', 'US+GB+EU27'), ('US', 'CN')]
+    """
+    pairs = [r.unit.partition("→") for r in read_published_figures() if r.metric == "flow_share"]
+    return [(source, partner) for source, _, partner in pairs]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -214,3 +215,33 @@ def test_previous_must_be_a_bundle(
     assert code == 2
     assert "--previous" in capsys.readouterr().err
     assert not (tmp_path / "b").exists()
+
+
+def test_report_and_benchmark_write_the_same_report(
+    bundles: dict[str, Path],
+    demo_cache: Path,
+    shared_build: Callable[[str, Callable[[Path], None]], Path],
+) -> None:
+    """The same dataset gives the same sentences, figures and figure data either way."""
+
+    def build(folder: Path) -> None:  # the report fixture of test_report.py, shared
+        out = ["--out", str(folder / "2024")]
+        assert main(["--cache", str(demo_cache), "report", "demo", "--year", "2024", *out]) == 0
+
+    report = shared_build("demo-report", build) / "2024"
+    bundle = (bundles["2024"] / "report.md").read_text()
+    changes = re.compile(r"\n## Changes since 2023\n.*?(?=\n## )", re.S)
+    assert changes.search(bundle)
+    assert changes.sub("", bundle) == (report / "report.md").read_text()
+    figures = {p.name: p.read_bytes() for p in (report / "figures").iterdir()}
+    assert {n: (bundles["2024"] / "figures" / n).read_bytes() for n in figures} == figures
+
+
+def test_the_bundle_ships_every_figure_s_data(bundles: dict[str, Path]) -> None:
+    folder = bundles["2024"]
+    listed = (folder / "SHA256SUMS").read_text()
+    pngs = sorted(p.stem for p in (folder / "figures").glob("*.png"))
+    assert pngs and sorted(p.stem for p in (folder / "figures").glob("*.csv")) == pngs
+    for stem in pngs:
+        assert f"  figures/{stem}.csv\n" in listed
+        assert pl.read_csv(folder / "figures" / f"{stem}.csv").height > 0

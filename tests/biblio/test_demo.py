@@ -127,3 +127,19 @@ def test_missing_dataset_is_one_line_error(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no-such-dataset" in err
     assert not (tmp_path / "no-such-dataset").exists()
+
+
+def test_demo_holds_every_lineage_parent(demo: dict[str, pl.DataFrame]) -> None:
+    """METRICS.md: a dataset holds the record of every ancestor in its institutions' lineages."""
+    institutions = demo["institutions"]
+    ancestors = set(institutions["lineage"].explode().drop_nulls().to_list())
+    assert ancestors - set(institutions["institution_id"].to_list()) == set()
+    # Real records' parents that no authorship names are among them (synthetic ids start I9).
+    named = set(demo["authorships"]["institution_ids"].explode().drop_nulls().to_list())
+    assert {a for a in ancestors - named if not a.startswith("I9")}
+
+
+def test_demo_has_a_few_consortium_papers(demo: dict[str, pl.DataFrame]) -> None:
+    per_work = demo["authorships"].group_by("work_id").len()
+    large = per_work.filter(pl.col("len") > 100)
+    assert 3 <= large.height <= 15  # a handful, as in real data, enough to move a finding

@@ -23,8 +23,8 @@ def _asymmetry() -> pl.DataFrame:
     )
 
 
-def _shown(axes: list[Axes]) -> list[str]:
-    labels = [label.get_text() for label in axes[0].get_yticklabels()]
+def _shown(ax: Axes) -> list[str]:
+    labels = [label.get_text() for label in ax.get_yticklabels()]
     plt.close("all")
     return labels
 
@@ -33,9 +33,200 @@ def test_asymmetry_shows_the_given_pairs_first_then_by_salton() -> None:
     data = _asymmetry()
     first = [("GB", "CN"), ("XX", "CN")]  # a pair the table lacks is skipped
     assert _shown(plot_asymmetry(data, year=2024, first=first)) == [
-        "GB → CN",
-        "FR → DE",
-        "US → CN",
+        "United Kingdom → China",
+        "France → Germany",
+        "United States → China",
     ]
-    assert _shown(plot_asymmetry(data, year=2024)) == ["FR → DE", "US → CN", "GB → CN"]
-    assert _shown(plot_asymmetry(data, year=2024, pairs=[("US", "CN")], first=first)) == ["US → CN"]
+    assert _shown(plot_asymmetry(data, year=2024)) == [
+        "France → Germany",
+        "United States → China",
+        "United Kingdom → China",
+    ]
+    assert _shown(plot_asymmetry(data, year=2024, pairs=[("US", "CN")], first=first)) == [
+        "United States → China"
+    ]
+
+
+# -- every figure: one shape, its data, its source and the synthetic mark ------------------------
+def _tables() -> dict[str, pl.DataFrame]:
+    from biblio.metrics.testing import tiny_corpus
+    from biblio.tables import MetricOptions, corpus_tables
+
+    return corpus_tables(tiny_corpus(), MetricOptions(units=["CN", "US"]))
+
+
+PLOTS = (
+    "plot_citation_shares",
+    "plot_citation_trend",
+    "plot_citation_impact",
+    "plot_flows",
+    "plot_asymmetry",
+    "plot_network",
+    "plot_institutions_above",
+    "plot_researchers",
+    "plot_coverage",
+)
+
+
+def test_every_plot_has_the_same_shape() -> None:
+    import inspect
+
+    from biblio import plot
+
+    for name in PLOTS:
+        params = inspect.signature(getattr(plot, name)).parameters
+        assert next(iter(params)) == "data", name
+        for keyword in ("year", "units", "counting", "ax"):
+            assert params[keyword].kind is inspect.Parameter.KEYWORD_ONLY, (name, keyword)
+        assert params["units"].default is None and params["ax"].default is None, name
+
+
+def test_every_plot_keeps_its_data_and_prints_its_source_and_the_synthetic_mark() -> None:
+    from biblio import plot
+
+    tables = _tables()
+    for name in PLOTS:
+        ax = getattr(plot, name)(tables, year=2024, source="dataset T, AI = X", synthetic=True)
+        texts = [t.get_text() for t in ax.figure.texts]
+        texts.append(ax.figure.get_supxlabel())
+        assert any("SYNTHETIC DATA" in t for t in texts), name
+        assert any("Source: dataset T, AI = X" in t and "counting" in t for t in texts), name
+        drawn = plot.figure_data(ax)
+        assert isinstance(drawn, pl.DataFrame) and drawn.width, name
+        assert drawn.height or name == "plot_institutions_above", name  # none above 50 here
+        assert plot.alt_text(ax) and plot.alt_text(ax) != plot.title_of(ax), name
+        png = plot.png_bytes(ax.figure)
+        width = int.from_bytes(png[16:20], "big")  # IHDR: pixels = inches × 200 dpi
+        assert width == round(ax.figure.get_figwidth() * 200), name
+
+
+def test_a_real_dataset_carries_no_synthetic_mark() -> None:
+    from biblio import plot
+
+    ax = plot.plot_citation_shares(_tables(), year=2024, source="dataset T")
+    texts = [t.get_text() for t in ax.figure.texts] + [ax.figure.get_supxlabel()]
+    assert not any("SYNTHETIC" in t for t in texts)
+    plt.close("all")
+
+
+def test_a_figure_defined_with_one_counting_refuses_the_other() -> None:
+    import pytest
+
+    from biblio import plot
+
+    with pytest.raises(ValueError, match="full counting only"):
+        plot.plot_flows(_tables(), year=2024, counting="fractional")
+    ax = plot.plot_citation_shares(_tables(), year=2024, counting="full")
+    assert "full counting" in plot.title_of(ax)
+    assert set(plot.figure_data(ax)["counting"].to_list()) == {"full"}
+    plt.close("all")
+
+
+# -- the flow heatmap ----------------------------------------------------------------------------
+def test_a_heatmap_cell_shows_zero_only_for_no_coauthored_work() -> None:
+    from biblio.plot import plot_flows
+
+    pairs = [("A", 0.142), ("B", 0.004), ("C", 0.0004), ("D", 0.0)]
+    flows = pl.DataFrame(
+        {
+            "source": ["US"] * len(pairs),
+            "partner": [p for p, _ in pairs],
+            "year": [2024] * len(pairs),
+            "coauthored": [142, 4, 1, 0],
+            "source_works": [1000] * len(pairs),
+            "flow_share": [s for _, s in pairs],
+            "led_by_source": [0] * len(pairs),
+        }
+    ).with_columns(pl.col("partner").replace({"A": "CN", "B": "GB", "C": "DE", "D": "FR"}))
+    ax = plot_flows(flows, year=2024, units=["US", "CN", "GB", "DE", "FR"])
+    shown = [t.get_text() for t in ax.texts if t.get_text()]
+    plt.close("all")
+    assert shown == ["14", "0.4", "<0.1", "0"]  # row US: CN, GB, DE, FR
+
+
+# -- asymmetry: points around 1, leadership shown -------------------------------------------------
+def test_asymmetry_draws_points_around_a_reference_line_at_one_and_shows_leadership() -> None:
+    from matplotlib.patches import Rectangle
+
+    from biblio.plot import figure_data, plot_asymmetry, title_of
+
+    data = _asymmetry().with_columns(
+        pl.Series("led_by_source", [6, 2, 5]),
+        pl.Series("led_by_partner", [3, 2, 1]),
+        pl.Series("leadership_asymmetry", [2.0, 1.0, 5.0]),
+    )
+    ax = plot_asymmetry(data, year=2024)
+    bars = [p for p in ax.patches if isinstance(p, Rectangle)]
+    assert bars == []  # no bars on a log axis
+    assert ax.get_xscale() == "log"
+    assert any(list(line.get_xdata()) == [1.0, 1.0] for line in ax.get_lines())
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any("leadership asymmetry" in label for label in labels)
+    assert any("affinity" in label for label in labels)
+    assert "leadership_asymmetry" in figure_data(ax).columns
+    assert "led" in title_of(ax) and "France" in title_of(ax)
+    plt.close("all")
+
+
+# -- the network: legible --------------------------------------------------------------------
+def test_the_network_draws_the_top_countries_heavy_links_on_top_and_a_legend() -> None:
+    from biblio.plot import figure_data, plot_network, title_of
+
+    countries = ["CN", "US", "GB", "DE", "FR", "JP"]
+    nodes = pl.DataFrame(
+        {
+            "unit": countries,
+            "year": [2024] * 6,
+            "works_full": [600, 450, 120, 100, 90, 60],
+            "partners": [6, 5, 3, 3, 2, 2],
+            "strength": [80, 90, 30, 25, 10, 5],
+            "community": [0, 0, 1, 1, 1, 0],
+        }
+    )
+    links = [("CN", "US", 50), ("DE", "GB", 12), ("CN", "GB", 2), ("FR", "US", 4), ("JP", "US", 1)]
+    edges = pl.DataFrame(
+        {
+            "source": [s for s, _, _ in links],
+            "partner": [p for _, p, _ in links],
+            "year": [2024] * len(links),
+            "coauthored": [w for _, _, w in links],
+        }
+    )
+    ax = plot_network({"network_nodes": nodes, "network_edges": edges}, year=2024, n=5, min_works=3)
+    drawn = figure_data(ax)
+    assert drawn.filter(kind="node")["unit"].to_list() == countries[:5]
+    assert drawn.filter(kind="link")["coauthored"].to_list() == [50, 12, 4]  # ≥ 3 works
+    lines = sorted(ax.get_lines(), key=lambda line: line.get_zorder())
+    assert lines[-1].get_linewidth() == max(line.get_linewidth() for line in lines)  # on top
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert len(legend) == 2 and "China" in legend[0]  # one entry per community, named
+    title = title_of(ax)
+    assert "China" in title and "United States" in title and "partners" in title
+    assert "the 5 countries" in title and "3 links of at least 3" in title
+    plt.close("all")
+
+
+# -- the citation trend: one window, nothing dropped silently ------------------------------------
+def test_the_citation_trend_draws_one_window_and_names_the_years_it_leaves_out() -> None:
+    from biblio.plot import figure_data, plot_citation_trend
+
+    years = list(range(2015, 2021))
+    trend = pl.DataFrame(
+        {
+            "unit": ["CN"] * len(years),
+            "year": years,
+            "cited_years": [1, 2, 3, 3, 3, 3],
+            "citations_full": [5, 50, 100, 120, 140, 160],
+            "citations_frac": [5.0, 50.0, 100.0, 120.0, 140.0, 160.0],
+            "share_full": [0.5] * len(years),
+            "share_frac": [0.5] * len(years),
+        }
+    )
+    ax = plot_citation_trend(trend, units=["CN"])
+    drawn = figure_data(ax)
+    assert drawn.filter(pl.col("not_drawn").is_null())["year"].to_list() == [2017, 2018, 2019, 2020]
+    assert drawn.filter(pl.col("not_drawn").is_not_null())["year"].to_list() == [2015, 2016]
+    assert [int(x) for x in ax.get_lines()[0].get_xdata()] == [2017, 2018, 2019, 2020]
+    notes = " ".join(t.get_text() for t in ax.texts)
+    assert "Not drawn: 2015, 2016" in notes.replace("\n", " ")
+    plt.close("all")

@@ -21,6 +21,7 @@ SCRIPT_NAME = "<script>alert(1)</script> Institute"
 FIGURES = (
     "citation_shares",
     "citation_trend",
+    "citation_impact",
     "flows",
     "asymmetry",
     "network",
@@ -29,6 +30,7 @@ FIGURES = (
     "coverage",
 )
 ALLOWED_TAGS = {
+    "a",
     "html",
     "head",
     "meta",
@@ -252,3 +254,133 @@ def test_import_biblio_stays_light() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+# -- every number safe to quote -------------------------------------------------------------
+KEY_NAMES = ("China", "the United States", "EU27", "the United Kingdom")
+
+
+def _section(md: str, title: str) -> str:
+    return md.split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def _headlines(md: str) -> list[str]:
+    return [line[2:] for line in _section(md, "Headlines").splitlines() if line.startswith("- ")]
+
+
+def _number(text: str) -> float:
+    return float(text.replace(",", ""))
+
+
+def test_no_headline_mixes_countings(demo_report: Path) -> None:
+    md = (demo_report / "report.md").read_text()
+    for sentence in _headlines(md):
+        if not any(name in sentence for name in KEY_NAMES):
+            continue  # the coverage and consortium sentences name no unit
+        # One counting, named: "full counting" or "fractional counting", never both.
+        words = {w.lower() for w in re.findall(r"\b(full|fractional)\b", sentence, re.I)}
+        assert len(words) == 1 and f"{words.pop()} counting" in sentence.lower(), sentence
+
+
+def test_every_share_in_the_headlines_agrees_with_the_count_beside_it(demo_report: Path) -> None:
+    sentences = _headlines((demo_report / "report.md").read_text())
+    output = [s for s in sentences if s.startswith(("Full counting", "Fractional counting"))]
+    assert len(output) == 2
+    for sentence in output:
+        whole = _number(re.search(r"% of (?:the )?([\d,]+)", sentence)[1])  # type: ignore[index]
+        pairs = re.findall(r" ([\d,]+(?:\.\d)?)(?: AI works)? \(([\d.]+) %", sentence)
+        assert len(pairs) == len(KEY_NAMES), sentence
+        for count, share in pairs:
+            assert abs(100 * _number(count) / whole - float(share)) < 0.051, (count, share)
+    flows = next(s for s in sentences if "had a co-author in" in s)
+    found = re.findall(r"([\d.]+) % of [^(]+\(([\d,]+) of ([\d,]+)\)", flows)
+    assert len(found) == 4  # every published flow, with its counts
+    for share, part, whole in found:
+        assert abs(100 * _number(part) / _number(whole) - float(share)) < 0.051
+    assert "only 17 works" in flows  # a share resting on few works says so
+
+
+def test_titles_and_sentences_name_countries(demo_report: Path) -> None:
+    from biblio.units import is_country
+
+    md = (demo_report / "report.md").read_text()
+    titles = [line[4:] for line in _section(md, "Figures").splitlines() if line.startswith("### ")]
+    assert len(titles) == len(FIGURES)
+    for text in [*titles, *_headlines(md)]:
+        codes = [t for t in re.findall(r"\b[A-Z]{2}\b", text) if is_country(t) and t != "AI"]
+        assert codes == [], text
+
+
+def test_glossary_explains_the_terms_that_remain(demo_report: Path) -> None:
+    glossary = _section((demo_report / "report.md").read_text(), "Glossary")
+    for term in (
+        "full counting",
+        "fractional counting",
+        "attributed",
+        "F(u→v)",
+        "Salton's cosine",
+        "affinity",
+        "leadership asymmetry",
+        "Leiden community",
+        "Kamada–Kawai",
+        "lineage",
+        "paratext",
+        "relative citation impact",
+    ):
+        assert md_escape(term) in glossary, term
+
+
+def test_connectedness_says_what_it_counts_and_what_rests_on_consortium_papers(
+    demo_report: Path,
+) -> None:
+    md = (demo_report / "report.md").read_text()
+    assert "co-authorship links" not in md  # a sum of co-authored works is not a count of links
+    connected = next(s for s in _headlines(md) if s.startswith("Most connected"))
+    assert "partner countries" in connected and "summed over partners" in connected
+    assert "more than 100 authors" in connected and "without them" in connected
+    assert "international co-authorship rate" in md
+    assert "### Works of more than 100 authors, 2024" in md
+
+
+def test_coverage_names_the_authors_that_cannot_be_placed(demo_report: Path) -> None:
+    coverage = _section((demo_report / "report.md").read_text(), "Tables").split(
+        "### Coverage, every year", 1
+    )[1]
+    row = next(line for line in coverage.splitlines() if line.startswith("| 2024 |"))
+    authors = row.split("|")[7].strip()
+    found = re.search(r"In 2024, ([\d,]+) of the ([\d,]+) authors with an OpenAlex id", coverage)
+    assert found and found[2] == authors and 0 < _number(found[1]) < _number(authors)
+
+
+def test_published_figures_are_shown_as_published(demo_report: Path) -> None:
+    section = _section((demo_report / "report.md").read_text(), "Published figures beside ours")
+    rows = [
+        [c.strip() for c in line.strip("|").split(" | ")]
+        for line in section.splitlines()
+        if line.startswith("| ") and "---" not in line
+    ]
+    header, body = rows[0], rows[1:]
+    published, reason = header.index("published"), header.index("main reason they may differ")
+    china = next(r for r in body if r[1] == "China (CN)" and r[2] == "2024" and "AI pub" in r[0])
+    assert china[published] == "23,695 (41.6 % of ≈ 57,000)"  # exact, with its share
+    assert re.match(
+        r"[\d,]+ \([\d.]+ % of [\d,]+; full counting\)", china[header.index("this dataset")]
+    )
+    for row in body:
+        assert row[reason], row  # every row says why ours may differ
+
+
+def test_every_figure_has_its_data_alt_text_and_resolution(demo_report: Path) -> None:
+    md = (demo_report / "report.md").read_text()
+    page = (demo_report / "index.html").read_text()
+    for name in FIGURES:
+        csv = demo_report / "figures" / f"{name}.csv"
+        assert csv.read_text().count("\n") >= 2, name
+        assert f"[Data of this figure (CSV)](figures/{name}.csv)" in md
+        assert f'<a download="{name}.csv" href="data:text/csv;charset=utf-8;base64,' in page
+        png = (demo_report / "figures" / f"{name}.png").read_bytes()
+        assert int.from_bytes(png[16:20], "big") >= 1400  # 200 dpi: 7 inches or more
+    for tag, attrs in _tags(page):
+        if tag == "img":
+            alt = attrs["alt"] or ""
+            assert re.search(r"\d", alt) and len(alt) > 80  # the key values, not the title

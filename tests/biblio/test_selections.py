@@ -161,7 +161,10 @@ def test_report_and_benchmark_of_another_definition(
     assert main([*report, "--selection", "concept:C154945302"]) == 0
     text = (tmp_path / "r" / "report.md").read_text()
     assert f"## {TITLE}" in text and "concept:C154945302 (this report)" in text
-    assert "Selection of AI works: concept:C154945302" in text
+    assert (
+        "Definition of AI: OpenAlex works tagged with the legacy concept C154945302 "
+        "(Artificial intelligence) (concept:C154945302)" in text
+    )
     bench = ["benchmark", str(datasets["all"]), "--year", "2024", "--out", str(tmp_path / "b")]
     assert main([*bench, "--selection", "concept:C154945302"]) == 0
     package = json.loads((tmp_path / "b" / "datapackage.json").read_text())

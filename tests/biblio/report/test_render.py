@@ -224,3 +224,20 @@ def test_the_model_is_immutable_and_freezes_its_input() -> None:
 def test_figure_names_are_file_stems(name: str) -> None:
     with pytest.raises(ValueError, match="figure name"):
         Figure(name, PNG, "t", "c")
+
+
+def test_a_figure_s_alt_text_and_data_link_in_both_renderings() -> None:
+    fig = Figure(
+        "flows", PNG, "Title", "Caption.", alt='Key values: 14 % <b> "x"', data="a,b\n1,2\n"
+    )
+    doc = Document("T", Section("Figures", fig))
+    md = render_markdown(doc)
+    assert '![Key values: 14 % &lt;b&gt; "x"](figures/flows.png)' in md
+    assert md.endswith("*Caption.*\n\n[Data of this figure (CSV)](figures/flows.csv)\n")
+    page = render_html(doc)
+    data = base64.b64encode(b"a,b\n1,2\n").decode("ascii")
+    assert 'alt="Key values: 14 % &lt;b&gt; &quot;x&quot;"' in page
+    assert f'<a download="flows.csv" href="data:text/csv;charset=utf-8;base64,{data}">' in page
+    parser = _Tags()
+    parser.feed(page)
+    assert set(parser.tags) <= TAGS | {"a"}

@@ -1,0 +1,398 @@
+"""Co-authorship figures: flow shares between countries, and asymmetry beside the measures that
+adjust for size (affinity, leadership asymmetry, Salton's cosine).
+
+Examples
+--------
+>>> import textwrap
+>>> import polars as pl
+>>> from biblio.plot import figure_data, title_of
+>>> flows = pl.DataFrame({"source": ["GB", "CN"], "partner": ["CN", "GB"], "year": [2024] * 2,
+...     "coauthored": [17, 17], "source_works": [120, 600], "flow_share": [17 / 120, 17 / 600],
+...     "led_by_source": [9, 8]})
+>>> ax = plot_flows(flows, year=2024)
+>>> print(textwrap.fill(title_of(ax), 88))
+In 2024, 14.2 % of the United Kingdom's AI works (17 of 120) had a co-author in China,
+the largest flow among these countries (full counting; only 17 works)
+>>> [t.get_text() for t in ax.texts[:2]]
+['2.8', '14']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import polars as pl
+import seaborn as sns
+
+from biblio.metrics.derived import FEW_WORKS
+from biblio.names import capital, possessive, the, unit_name
+from biblio.plot._base import (
+    GREY,
+    NOTE_SIZE,
+    OKABE_ITO,
+    TICK_SIZE,
+    check_counting,
+    countries_only,
+    finish,
+    label,
+    new_axes,
+    optional_table,
+    pct,
+    provenance,
+    ratio_axis,
+    remember,
+    style_axes,
+    table,
+    year_rows,
+)
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = ["cell_text", "plot_asymmetry", "plot_flows"]
+
+Data = Mapping[str, pl.DataFrame] | pl.DataFrame
+
+
+def cell_text(share: float | None) -> str:
+    """A flow share as a heatmap cell prints it, in percent: ``""`` when undefined, ``0`` only
+    for no co-authored work, ``<0.1`` for a flow too small to print, one decimal under 10.
+
+    >>> [cell_text(v) for v in (None, 0.0, 0.0004, 0.004, 0.0996, 0.142)]
+    ['', '0', '<0.1', '0.4', '10', '14']
+    """
+    if share is None or share != share:
+        return ""
+    percent = 100 * share
+    if percent == 0:
+        return "0"
+    if percent < 0.05:
+        return "<0.1"
+    return f"{percent:.1f}" if round(percent, 1) < 10 else f"{percent:.0f}"
+
+
+def _top_units(data: Data, flows: pl.DataFrame, year: int, n: int) -> list[str]:
+    output = optional_table(data, "output")
+    if output is not None:
+        rows = countries_only(output.filter((pl.col("year") == year) & (pl.col("works_full") > 0)))
+        return rows.sort(["works_full", "unit"], descending=[True, False])["unit"].head(n).to_list()
+    sizes = (
+        countries_only(flows.filter(pl.col("year") == year), "source")
+        .group_by("source")
+        .agg(pl.col("source_works").max())
+        .filter(pl.col("source_works") > 0)
+        .sort(["source_works", "source"], descending=[True, False])
+    )
+    return sizes["source"].head(n).to_list()
+
+
+def plot_flows(
+    data: Data,
+    *,
+    year: int,
+    units: Sequence[str] | None = None,
+    counting: str | None = None,
+    n: int = 10,
+    ax: Axes | None = None,
+    title: str | None = None,
+    source: str | None = None,
+    synthetic: bool | None = None,
+) -> Axes:
+    """Heatmap of flow shares ``F(u→v)``: the share of the row country's AI works with a
+    co-author in the column country (full counting, the only counting flows are defined with).
+
+    ``units`` defaults to the ``n`` countries with the most AI works in ``year``. A cell prints
+    ``0`` only when no work is co-authored, ``<0.1`` when the share is too small to print.
+    """
+    counting = check_counting(counting, ("full",))
+    source, synthetic = provenance(data, source, synthetic)
+    flows = year_rows(table(data, "flows"), year, "flows")
+    if units is None:
+        units = _top_units(data, flows, year, n)
+    units = list(units)
+    rows = flows.filter(pl.col("source").is_in(units) & pl.col("partner").is_in(units))
+    shares = {(s, p): v for s, p, v in rows.select("source", "partner", "flow_share").iter_rows()}
+    matrix = np.array(
+        [[shares.get((s, p), np.nan) if s != p else np.nan for p in units] for s in units],
+        dtype=float,
+    )
+    labels = np.array(
+        [[cell_text(shares.get((s, p))) if s != p else "" for p in units] for s in units]
+    )
+    names = [unit_name(u) for u in units]
+    ax = new_axes(ax, (0.62 * len(units) + 3.6, 0.5 * len(units) + 2.6))
+    sns.heatmap(
+        matrix * 100,
+        annot=labels,
+        fmt="",
+        cmap="rocket_r",
+        vmin=0,
+        ax=ax,
+        xticklabels=names,
+        yticklabels=names,
+        cbar_kws={"label": "% of the row country's AI works (full counting)"},
+        annot_kws={"fontsize": NOTE_SIZE},
+        linewidths=0.5,
+        linecolor="white",
+    )
+    ax.tick_params(labelsize=TICK_SIZE)
+    ax.set_xticklabels(ax.get_xticklabels(), rotation=40, ha="right")
+    label(ax, x="country of a co-author (partner)", y="country whose AI works are counted")
+    frame = (
+        rows.filter(pl.col("source") != pl.col("partner"))
+        .select(
+            "source",
+            pl.col("source").map_elements(unit_name, return_dtype=pl.String).alias("source_name"),
+            "partner",
+            pl.col("partner").map_elements(unit_name, return_dtype=pl.String).alias("partner_name"),
+            "year",
+            "coauthored",
+            "source_works",
+            "flow_share",
+        )
+        .sort("source", "partner")
+    )
+    best = frame.drop_nulls("flow_share").sort(
+        ["flow_share", "source", "partner"], descending=[True, False, False]
+    )
+    finding = f"No co-authored AI works between these countries in {year}"
+    if best.height and best["flow_share"][0] > 0:
+        top = best.row(0, named=True)
+        few = f"; only {top['coauthored']} works" if top["coauthored"] < FEW_WORKS else ""
+        finding = (
+            f"In {year}, {pct(top['flow_share'])} of {possessive(the(top['source']))} AI works "
+            f"({top['coauthored']:,} of {top['source_works']:,}) had a co-author in "
+            f"{the(top['partner'])}, the largest flow among these countries (full counting{few})"
+        )
+    alt = (
+        f"Heatmap of flow shares in {year} among {', '.join(names)}: the share of the row "
+        "country's AI works with a co-author in the column country (full counting). Largest: "
+        + "; ".join(
+            f"{r['source_name']} → {r['partner_name']} {pct(r['flow_share'])} "
+            f"({r['coauthored']} of {r['source_works']} works)"
+            for r in best.head(5).iter_rows(named=True)
+        )
+        + "."
+    )
+    remember(ax, frame, alt)
+    return finish(ax, finding, title, counting=counting, source=source, synthetic=synthetic)
+
+
+def _pairs(
+    rows: pl.DataFrame,
+    pairs: Sequence[tuple[str, str]] | None,
+    first: Sequence[tuple[str, str]],
+    units: Sequence[str] | None,
+    n: int,
+) -> list[tuple[str, str]]:
+    present = {(s, p) for s, p in rows.select("source", "partner").iter_rows()}
+    if pairs is not None:
+        return [p for p in pairs if p in present]
+    chosen = [p for p in first if p in present]
+    ranked = rows.filter(pl.col("asymmetry") >= 1)
+    if units is not None:
+        ranked = ranked.filter(
+            pl.col("source").is_in(list(units)) & pl.col("partner").is_in(list(units))
+        )
+    ranked = countries_only(countries_only(ranked, "source"), "partner")
+    ranked = ranked.sort(["salton", "source"], descending=[True, False], nulls_last=True)
+    for source, partner in ranked.select("source", "partner").iter_rows():
+        if len(chosen) >= n:
+            break
+        if (source, partner) not in chosen and (partner, source) not in chosen:
+            chosen.append((source, partner))
+    return chosen
+
+
+#: The measures drawn as points, each a ratio whose baseline is 1: (column, legend, marker).
+_RATIOS = (
+    ("affinity", "affinity: co-authored works ÷ the number expected from the two sizes", "o"),
+    (
+        "leadership_asymmetry",
+        "leadership asymmetry: works led from the first country ÷ led from the second",
+        "^",
+    ),
+    ("asymmetry", "size ratio F(u→v) ÷ F(v→u) = works of v ÷ works of u (a size effect)", "s"),
+)
+
+
+_MEASURES = {
+    "led_by_source": pl.Int64,
+    "led_by_partner": pl.Int64,
+    "affinity": pl.Float64,
+    "leadership_asymmetry": pl.Float64,
+    "salton": pl.Float64,
+    "asymmetry": pl.Float64,
+}
+
+
+def plot_asymmetry(
+    data: Data,
+    *,
+    year: int,
+    units: Sequence[str] | None = None,
+    counting: str | None = None,
+    pairs: Sequence[tuple[str, str]] | None = None,
+    first: Sequence[tuple[str, str]] = (),
+    n: int = 10,
+    ax: Axes | None = None,
+    title: str | None = None,
+    source: str | None = None,
+    synthetic: bool | None = None,
+) -> Axes:
+    """Who leads the works two countries share, and how much they co-author for their sizes.
+
+    One row per pair ``u → v``; as points on one log axis with a reference line at 1: affinity
+    (observed ÷ expected co-authored works), leadership asymmetry (works led from ``u`` ÷ led
+    from ``v``) and the size ratio ``F(u→v)/F(v→u)``; Salton's cosine is printed beside each
+    row. ``pairs`` shows exactly those pairs; without it, the ``first`` pairs (e.g. the
+    published flows) come first, then the pairs of countries (among ``units``) with the highest
+    Salton cosine, up to ``n``. With every table (a mapping), each row gives its co-authored
+    works.
+    """
+    counting = check_counting(counting, ("full",))
+    source, synthetic = provenance(data, source, synthetic)
+    rows = year_rows(table(data, "asymmetry"), year, "asymmetry")
+    # A hand-made frame may leave out measures: they are then not drawn.
+    rows = rows.with_columns(
+        pl.lit(None, dtype).alias(name)
+        for name, dtype in _MEASURES.items()
+        if name not in rows.columns
+    )
+    if units is None and optional_table(data, "output") is not None:
+        units = _top_units(data, rows, year, n)
+    chosen = _pairs(rows, pairs, first, units, n)
+    keys = pl.DataFrame(
+        {
+            "source": [s for s, _ in chosen],
+            "partner": [p for _, p in chosen],
+            "order": list(range(len(chosen))),
+        },
+        schema={"source": pl.String, "partner": pl.String, "order": pl.Int64},
+    )
+    shown = rows.join(keys, on=["source", "partner"], how="inner")
+    flows = optional_table(data, "flows")
+    if flows is not None:
+        shown = shown.join(
+            flows.select("source", "partner", "year", "coauthored"),
+            on=["source", "partner", "year"],
+            how="left",
+        )
+    else:
+        shown = shown.with_columns(pl.lit(None, pl.Int64).alias("coauthored"))
+    shown = shown.sort("order").select(
+        "source",
+        pl.col("source").map_elements(unit_name, return_dtype=pl.String).alias("source_name"),
+        "partner",
+        pl.col("partner").map_elements(unit_name, return_dtype=pl.String).alias("partner_name"),
+        "year",
+        "coauthored",
+        "led_by_source",
+        "led_by_partner",
+        "affinity",
+        "leadership_asymmetry",
+        "salton",
+        "asymmetry",
+    )
+    height = 0.42 * max(shown.height, 3) + 3.2
+    ax = new_axes(ax, (10, height))
+    positions = list(range(shown.height))
+    for i, (column, legend, marker) in enumerate(_RATIOS):
+        values = shown[column].to_list()
+        kept = [(v, p) for v, p in zip(values, positions, strict=True) if v is not None and v > 0]
+        ax.scatter(
+            [v for v, _ in kept],
+            [p for _, p in kept],
+            marker=marker,
+            s=55,
+            color=GREY if column == "asymmetry" else OKABE_ITO[i],
+            label=legend,
+            zorder=3,
+            edgecolors="white",
+            linewidths=0.6,
+        )
+    ratio_axis(ax, [v for column, _, _ in _RATIOS for v in shown[column].to_list()])
+    ax.set_yticks(
+        positions,
+        labels=[
+            f"{r['source_name']} → {r['partner_name']}"
+            + (f" ({_works(r['coauthored'])})" if r["coauthored"] is not None else "")
+            for r in shown.iter_rows(named=True)
+        ],
+    )
+    ax.set_ylim(max(shown.height, 1) - 0.5, -0.5)
+    ax.grid(axis="y", color="0.92", zorder=0)
+    style_axes(ax)
+    ax.annotate(
+        "Salton's\ncosine",
+        (1.01, 1.0),
+        xycoords="axes fraction",
+        fontsize=NOTE_SIZE,
+        va="bottom",
+        fontweight="bold",
+    )
+    for position, value in zip(positions, shown["salton"].to_list(), strict=True):
+        ax.annotate(
+            "—" if value is None else f"{value:.3f}",
+            (1.01, position),
+            xycoords=("axes fraction", "data"),
+            fontsize=NOTE_SIZE,
+            va="center",
+        )
+    label(
+        ax,
+        x="ratio (log scale); the dashed line at 1 is each measure's baseline: as many shared "
+        "works as the two sizes predict, as many led from each side, two countries of one size",
+    )
+    ax.legend(
+        loc="lower left", bbox_to_anchor=(0.0, 1.0), fontsize=NOTE_SIZE, frameon=False, ncols=1
+    )
+    finding = f"Co-authorship between country pairs, {year} (full counting)"
+    if shown.height:
+        finding = _asymmetry_finding(shown.row(0, named=True), year)
+    alt = (
+        f"Dot plot of country pairs in {year} (full counting), three ratios per pair on a log "
+        "axis with a reference line at 1, and Salton's cosine: "
+        + "; ".join(
+            f"{r['source_name']} → {r['partner_name']}"
+            + (f" ({_works(r['coauthored'])})" if r["coauthored"] is not None else "")
+            + f": affinity {_ratio(r['affinity'])}, leadership asymmetry "
+            f"{_ratio(r['leadership_asymmetry'])} ({r['led_by_source']} led from "
+            f"{r['source_name']}, {r['led_by_partner']} from {r['partner_name']}), size ratio "
+            f"{_ratio(r['asymmetry'])}, Salton {_ratio(r['salton'], 3)}"
+            for r in shown.iter_rows(named=True)
+        )
+        + "."
+    )
+    remember(ax, shown, alt)
+    return finish(ax, finding, title, counting=counting, source=source, synthetic=synthetic)
+
+
+def _works(n: int) -> str:
+    return f"{n:,} shared work" + ("" if n == 1 else "s")
+
+
+def _ratio(value: float | None, digits: int = 2) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def _asymmetry_finding(row: dict[str, object], year: int) -> str:
+    source, partner = str(row["source"]), str(row["partner"])
+    shared = row["coauthored"]
+    of = f" of the {shared:,} AI works they shared" if isinstance(shared, int) else ""
+    la = row["leadership_asymmetry"]
+    few = f"; only {shared} works" if isinstance(shared, int) and shared < FEW_WORKS else ""
+    ratio = f"leadership asymmetry {la:.2f}, " if isinstance(la, float) else ""
+    text = (
+        f"In {year}, authors in {the(source)} led {row['led_by_source']}{of}, authors in "
+        f"{the(partner)} {row['led_by_partner']} ({ratio}full counting{few})"
+    )
+    affinity = row["affinity"]
+    if isinstance(affinity, float):
+        text += (
+            f"; for their sizes they co-authored {affinity:.2f}× as often as partners chosen "
+            "regardless of country would (affinity)"
+        )
+    return capital(text)

@@ -1,0 +1,285 @@
+"""The country co-authorship network, drawn so that it can be read.
+
+Only the ``n`` countries with the most AI works are drawn, and only the links of at least
+``min_works`` co-authored works, the heaviest on top; colours are the Leiden communities of the
+whole network (Okabe–Ito palette, with a legend), node labels are country names. The title
+says who has the most partners and who the most co-authored works, counted over every country,
+and what was drawn.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+import matplotlib.patheffects as path_effects
+import polars as pl
+from matplotlib.lines import Line2D
+
+from biblio.names import capital, the, unit_name
+from biblio.plot._base import (
+    GREY,
+    NOTE_SIZE,
+    OKABE_ITO,
+    TICK_SIZE,
+    check_counting,
+    finish,
+    new_axes,
+    provenance,
+    remember,
+    table,
+    wrap,
+    year_rows,
+)
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = ["connectivity_finding", "plot_network"]
+
+#: Communities beyond this many (by drawn size) share the grey of "other communities".
+_COLOURED = 7
+
+
+def connectivity_finding(nodes: pl.DataFrame, year: int) -> str:
+    """Who has the most partner countries and who the most co-authored works summed over
+    partners, among ``nodes`` (one year of ``network_nodes``), in words.
+
+    >>> nodes = pl.DataFrame({"unit": ["CN", "US", "GB"], "partners": [40, 45, 30],
+    ...                       "strength": [200, 150, 90]})
+    >>> import textwrap
+    >>> print(textwrap.fill(connectivity_finding(nodes, 2024), 90))
+    In 2024 the United States had the most co-authorship partners (45 countries) and China the
+    most co-authored works summed over its partners (200)
+    """
+    if nodes.is_empty() or (nodes["partners"].max() or 0) == 0:
+        return f"No country co-authored an AI work with another in {year}"
+    by_partners = nodes.sort(["partners", "strength", "unit"], descending=[True, True, False])
+    by_works = nodes.sort(["strength", "partners", "unit"], descending=[True, True, False])
+    p, w = by_partners.row(0, named=True), by_works.row(0, named=True)
+    if p["unit"] == w["unit"]:
+        return (
+            f"In {year} {the(p['unit'])} had the most co-authorship partners "
+            f"({p['partners']} countries) and the most co-authored works summed over its "
+            f"partners ({w['strength']:,})"
+        )
+    return (
+        f"In {year} {the(p['unit'])} had the most co-authorship partners ({p['partners']} "
+        f"countries) and {the(w['unit'])} the most co-authored works summed over its partners "
+        f"({w['strength']:,})"
+    )
+
+
+def plot_network(
+    data: Mapping[str, pl.DataFrame],
+    *,
+    year: int,
+    units: Sequence[str] | None = None,
+    counting: str | None = None,
+    n: int = 20,
+    min_works: int = 3,
+    ax: Axes | None = None,
+    title: str | None = None,
+    source: str | None = None,
+    synthetic: bool | None = None,
+) -> Axes:
+    """The co-authorship network of ``year`` among ``units`` (default: the ``n`` countries with
+    the most AI works), links of at least ``min_works`` co-authored works (full counting).
+
+    ``data`` holds ``network_nodes`` and ``network_edges``. Layout: igraph's Kamada–Kawai from a
+    fixed circular start (no randomness: the same tables give the same picture). Node area ∝ AI
+    works, line width ∝ co-authored works, colour = Leiden community of the whole network.
+    """
+    from biblio.network import build_graph
+
+    counting = check_counting(counting, ("full",))
+    source, synthetic = provenance(data, source, synthetic)
+    year_nodes = year_rows(table(data, "network_nodes"), year, "network_nodes")
+    edges = table(data, "network_edges").filter(pl.col("year") == year)
+    if units is None:
+        ranked = year_nodes.sort(["works_full", "unit"], descending=[True, False])
+        units = ranked["unit"].head(n).to_list()
+    kept = sorted(units)
+    graph = build_graph(
+        edges.filter(pl.col("source").is_in(kept) & pl.col("partner").is_in(kept)),
+        year_nodes.filter(pl.col("unit").is_in(kept)),
+        year,
+    )
+    count = graph.vcount()
+    start = [
+        [math.cos(2 * math.pi * i / max(count, 1)), math.sin(2 * math.pi * i / max(count, 1))]
+        for i in range(count)
+    ]
+    lengths = [1 / (1 + math.log1p(w)) for w in graph.es["weight"]] if graph.ecount() else None
+    coords = graph.layout_kamada_kawai(
+        seed=start, maxiter=50 * max(count, 1), weights=lengths
+    ).coords
+    position = {v["name"]: coords[v.index] for v in graph.vs}
+    drawn_nodes = (
+        year_nodes.filter(pl.col("unit").is_in(kept))
+        .select("unit", "works_full", "partners", "strength", "community")
+        .sort(["works_full", "unit"], descending=[True, False])
+    )
+    # Colours: communities ranked by the AI works of their drawn members.
+    sizes = drawn_nodes.group_by("community").agg(
+        pl.col("works_full").sum(), pl.col("unit").sort_by("works_full", descending=True)
+    )
+    sizes = sizes.sort(["works_full", "community"], descending=[True, False])
+    colour = {
+        c: OKABE_ITO[i] if i < _COLOURED else GREY
+        for i, c in enumerate(sizes["community"].to_list())
+    }
+    drawn_edges = (
+        edges.filter(
+            pl.col("source").is_in(kept)
+            & pl.col("partner").is_in(kept)
+            & (pl.col("coauthored") >= min_works)
+        ).sort(["coauthored", "source", "partner"])  # lightest first: the heaviest on top
+    )
+    ax = new_axes(ax, (9, 8))
+    heaviest = max(drawn_edges["coauthored"].max() or 1, 1)
+    for i, (s, p, w) in enumerate(
+        drawn_edges.select("source", "partner", "coauthored").iter_rows()
+    ):
+        (x0, y0), (x1, y1) = position[s], position[p]
+        share = w / heaviest
+        ax.plot(
+            [x0, x1],
+            [y0, y1],
+            color="0.2",
+            alpha=0.25 + 0.55 * share,
+            linewidth=0.6 + 7 * share,
+            solid_capstyle="round",
+            zorder=1 + i / max(drawn_edges.height, 1),
+        )
+    largest = max(drawn_nodes["works_full"].max() or 1, 1)
+    outline = [path_effects.withStroke(linewidth=2.5, foreground="white")]
+    for row in drawn_nodes.iter_rows(named=True):
+        x, y = position[row["unit"]]
+        area = 40 + 1800 * row["works_full"] / largest
+        ax.scatter(
+            [x],
+            [y],
+            s=area,
+            color=colour.get(row["community"], GREY),
+            zorder=3,
+            edgecolors="white",
+            linewidths=1.0,
+        )
+        ax.annotate(
+            unit_name(row["unit"]),
+            (x, y),
+            xytext=(0, 3 + math.sqrt(area) / 2),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=TICK_SIZE,
+            zorder=4,
+            path_effects=outline,
+        )
+    handles = []
+    for i, row in enumerate(sizes.iter_rows(named=True)):
+        if i >= _COLOURED:
+            handles.append(
+                Line2D([], [], marker="o", linestyle="", color=GREY, label="other communities")
+            )
+            break
+        names = [unit_name(u) for u in row["unit"][:3]]
+        more = f" and {len(row['unit']) - 3} more" if len(row["unit"]) > 3 else ""
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="o",
+                linestyle="",
+                markersize=8,
+                color=colour[row["community"]],
+                label=", ".join(names) + more,
+            )
+        )
+    ax.legend(
+        handles=handles,
+        title="Leiden communities (whole network)",
+        loc="upper left",
+        bbox_to_anchor=(1.0, 1.0),
+        fontsize=NOTE_SIZE,
+        title_fontsize=NOTE_SIZE,
+        frameon=False,
+    )
+    ax.set_axis_off()
+    ax.margins(0.08)
+    ax.text(
+        0.0,
+        -0.02,
+        wrap(
+            "Node area ∝ AI works (full counting); line width ∝ co-authored works; colour = "
+            "Leiden community (modularity, fixed seed) of the network of every country.",
+            ax.figure,
+            NOTE_SIZE,
+            0.7,
+        ),
+        transform=ax.transAxes,
+        fontsize=NOTE_SIZE,
+        va="top",
+    )
+    countries = year_nodes.height
+    finding = (
+        capital(connectivity_finding(year_nodes, year))
+        + f", counted over all {countries} countries. Drawn: the {len(kept)} countries with the "
+        f"most AI works and the {drawn_edges.height} links of at least {min_works} co-authored "
+        "works"
+    )
+    label = {u: unit_name(u) for u in kept}
+    frame = pl.concat(
+        [
+            drawn_nodes.select(
+                pl.lit("node").alias("kind"),
+                "unit",
+                pl.col("unit").replace_strict(label, return_dtype=pl.String).alias("name"),
+                pl.lit(None, pl.String).alias("partner"),
+                pl.lit(None, pl.String).alias("partner_name"),
+                pl.lit(year, pl.Int64).alias("year"),
+                "works_full",
+                pl.lit(None, pl.Int64).alias("coauthored"),
+                "partners",
+                "strength",
+                "community",
+            ),
+            drawn_edges.sort(
+                ["coauthored", "source", "partner"], descending=[True, False, False]
+            ).select(
+                pl.lit("link").alias("kind"),
+                pl.col("source").alias("unit"),
+                pl.col("source").replace_strict(label, return_dtype=pl.String).alias("name"),
+                "partner",
+                pl.col("partner")
+                .replace_strict(label, return_dtype=pl.String)
+                .alias("partner_name"),
+                pl.col("year").cast(pl.Int64),
+                pl.lit(None, pl.Int64).alias("works_full"),
+                "coauthored",
+                pl.lit(None, pl.Int64).alias("partners"),
+                pl.lit(None, pl.Int64).alias("strength"),
+                pl.lit(None, pl.Int64).alias("community"),
+            ),
+        ]
+    )
+    top_links = drawn_edges.sort("coauthored", descending=True).head(5)
+    alt = (
+        f"Network of co-authorship among the {len(kept)} countries with the most AI works in "
+        f"{year}, links of at least {min_works} co-authored works (full counting). "
+        f"{capital(connectivity_finding(year_nodes, year))}. Heaviest links: "
+        + "; ".join(
+            f"{label[s]}–{label[p]} {w} works"
+            for s, p, w in top_links.select("source", "partner", "coauthored").iter_rows()
+        )
+        + ". Communities: "
+        + "; ".join(
+            ", ".join(unit_name(u) for u in row["unit"][:4])
+            for row in sizes.head(_COLOURED).iter_rows(named=True)
+        )
+        + "."
+    )
+    remember(ax, frame, alt)
+    return finish(ax, finding, title, counting=counting, source=source, synthetic=synthetic)
