@@ -31,7 +31,7 @@ from typing import Any
 
 import polars as pl
 
-from biblio.io import DEFAULT_CACHE, Dataset, ensure_dataset, open_dataset
+from biblio.io import DEFAULT_CACHE, Dataset, ensure_dataset
 from biblio.metrics.derived import citation_impact, international_rate
 from biblio.names import unit_name
 from biblio.schema import OUTPUT_TABLES
