@@ -40,7 +40,7 @@ import polars as pl
 import pyarrow as pa
 
 from biblio.errors import InputError
-from biblio.io import atomic_write, file_sha256, open_dataset, publish_dataset
+from biblio.io import Dataset, atomic_write, file_sha256, open_dataset, publish_dataset
 from biblio.report.build import check_year, definitions_compared, report_year, write_report
 from biblio.report.document import Block, Paragraph, Section, Table
 from biblio.report.format import fmt_int, fmt_pct
@@ -464,7 +464,7 @@ def _read_tables(folder: Path) -> dict[str, pl.DataFrame]:
 
 
 def build_benchmark(
-    dataset_path: Path,
+    dataset_path: Path | Dataset,
     *,
     year: int | None = None,
     out: Path | None = None,
@@ -495,7 +495,7 @@ def build_benchmark(
     if staging.exists():
         shutil.rmtree(staging)
     try:
-        run_metrics(dataset.path, options, out=staging / TABLES_DIR)
+        run_metrics(dataset, options, out=staging / TABLES_DIR)
         tables = _read_tables(staging / TABLES_DIR)
         summary = Summary.loads((staging / TABLES_DIR / "summary.json").read_text("utf-8"))
         year = report_year(tables, dataset.manifest, year)

@@ -3,7 +3,9 @@
 Every failure the library raises on purpose (:class:`biblio.errors.BiblioError`) becomes one line
 on stderr and its exit status: 2 (usage, input), 1 (runtime) or 75 (the API's daily budget is
 spent: stopped for now, rerun to resume); argparse's own usage errors exit 2. ``biblio --help``
-lists them (:data:`EXIT_STATUSES`).
+lists them (:data:`EXIT_STATUSES`). Any other exception (a bug, a fault of the machine) is one
+line too, exit 1, with a hint to rerun with ``--debug``, which shows the traceback. The API key
+is scrubbed from every line and traceback printed.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ import argparse
 import logging
 import os
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
 from biblio.errors import BiblioError, BudgetExhausted, UsageError
-from biblio.io import ensure_dataset
+from biblio.io import check_name, ensure_dataset
+from biblio.output import check_output_folder, staged_output
 from biblio.terminal import ProgressDisplay
 
 __all__ = ["main"]
@@ -80,6 +84,10 @@ exit status:
   130  interrupted: progress so far is kept; rerun the same command to resume
 """
 EXIT_RESUMABLE = 75  # os.EX_TEMPFAIL: stopped for now, the same command resumes later
+KEY_ON_COMMAND_LINE = (
+    "biblio: warning: --api-key is visible to other users of this machine in the process list; "
+    "set OPENALEX_API_KEY instead"
+)
 THRESHOLD_HELP = "an institution counts when it has more works than this in a year (default: 50)"
 _SELECTION_HELP = "definition of AI work to compute for, one the dataset holds (default: its first)"
 
@@ -99,6 +107,9 @@ def _parser() -> argparse.ArgumentParser:
         "--cache", type=Path, default=Path("cache"), help="data folder (default: cache)"
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the traceback of an unexpected error"
+    )
     sub = parser.add_subparsers(
         dest="command",
         required=True,
@@ -117,6 +128,12 @@ def _parser() -> argparse.ArgumentParser:
         # Accepted after the subcommand too: `biblio fetch --cache DIR …`.
         p.add_argument(
             "--cache", type=Path, default=argparse.SUPPRESS, help="data folder (default: cache)"
+        )
+        p.add_argument(
+            "--debug",
+            action="store_true",
+            default=argparse.SUPPRESS,
+            help="show the traceback of an unexpected error",
         )
         return p
 
@@ -213,6 +230,7 @@ def _run(args: argparse.Namespace) -> None:
 
     cache: Path = args.cache
     if args.command in ("fetch", "ingest"):
+        check_name(args.name)  # before any file is touched
         filters = WorkFilter(
             selections=tuple(Selection.parse(s) for s in args.selection or ["subfield:1702"]),
             years=args.years,
@@ -274,7 +292,9 @@ def _run(args: argparse.Namespace) -> None:
         print(f"{manifest['records']['works']} works in {final}")
         return
 
-    dataset_path = ensure_dataset(args.dataset, cache)
+    if args.out is not None:
+        check_output_folder(args.out)  # before the dataset is read
+    dataset = ensure_dataset(args.dataset, cache)
     if args.command == "metrics":
         from biblio.tables import MetricOptions, run_metrics
 
@@ -289,13 +309,14 @@ def _run(args: argparse.Namespace) -> None:
             pairs=tuple(args.pairs),
             selection=args.selection,
         )
-        written = run_metrics(dataset_path, options, out=args.out)
+        with staged_output(args.out) as stage:  # all the tables, or none of them
+            written = run_metrics(dataset, options, out=stage)
         print(f"{len(written)} files in {args.out}")
     elif args.command == "report":
         from biblio.report import build_report
 
         out = build_report(
-            dataset_path,
+            dataset,
             year=args.year,
             out=args.out,
             groups=args.groups,
@@ -307,7 +328,7 @@ def _run(args: argparse.Namespace) -> None:
         from biblio.bundle import build_benchmark
 
         out = build_benchmark(
-            dataset_path,
+            dataset,
             year=args.year,
             out=args.out,
             groups=args.groups,
@@ -318,28 +339,72 @@ def _run(args: argparse.Namespace) -> None:
         print(f"benchmark bundle in {out}")
 
 
+def _secret(args: argparse.Namespace) -> str | None:
+    """The API key this run uses, to scrub from what it prints."""
+    if args.command != "fetch":
+        return None
+    return args.api_key or os.environ.get("OPENALEX_API_KEY") or None
+
+
+def _scrubbed(text: str, secret: str | None) -> str:
+    if not secret:
+        return text
+    from fetchers.http import scrub
+
+    return scrub(text, secret)
+
+
+def _describe(exc: BaseException) -> str:
+    """An unexpected exception on one line: its type and message, or strerror and file."""
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f": {exc.filename}" if exc.filename else ""
+        return f"{exc.strerror}{where}"
+    text = " ".join(str(exc).split())
+    return f"unexpected {type(exc).__name__}" + (f": {text}" if text else "")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``biblio`` and ``python -m biblio``; returns the exit status.
 
     The statuses are those of :data:`EXIT_STATUSES`; ``--help`` and ``--version`` exit 0 and a
     bad option 2 from argparse itself.
     """
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    given = list(sys.argv[1:] if argv is None else argv)
+    for item in given:  # argparse drops a value of "--" and then skips the option's type check
+        option, sep, value = item.partition("=")
+        if option.startswith("--") and sep and value == "--":
+            parser.error(f"argument {option}: '--' is not a value")
+    args = parser.parse_args(given)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    secret = _secret(args)
+    if args.command == "fetch" and args.api_key:
+        print(KEY_ON_COMMAND_LINE, file=sys.stderr)
     try:
         _run(args)
     except BudgetExhausted as exc:
-        print(f"biblio: {exc}", file=sys.stderr)
+        print(_scrubbed(f"biblio: {exc}", secret), file=sys.stderr)
         return exc.exit_code
     except BiblioError as exc:
-        print(f"biblio: error: {exc}", file=sys.stderr)
+        if args.debug:
+            print(_scrubbed(traceback.format_exc(), secret), end="", file=sys.stderr)
+        print(_scrubbed(f"biblio: error: {exc}", secret), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("biblio: interrupted; progress so far is kept, rerun to resume", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug or a fault of the machine: one line, the traceback on demand
+        if args.debug:
+            print(_scrubbed(traceback.format_exc(), secret), end="", file=sys.stderr)
+            hint = "the traceback is above"
+        else:
+            hint = "rerun with --debug to see the traceback"
+        line = f"biblio: error: {_describe(exc)} ({hint})"
+        print(_scrubbed(line, secret), file=sys.stderr)
+        return 1
     return 0
 
 

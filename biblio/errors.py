@@ -3,9 +3,15 @@
 ::
 
     BiblioError                 anything biblio refuses to do; the CLI prints it on one line
-    ├── UsageError              a bad option or unit (exit 2)
+    ├── UsageError              a bad option, unit or dataset name (exit 2)
     ├── InputError              a missing dataset, an unreadable or malformed file (exit 2)
-    │   └── SchemaError         a table whose columns or types differ from biblio.schema
+    │   ├── SchemaError         a table whose columns or types differ from biblio.schema
+    │   ├── DatasetChanged      a data file whose SHA-256 is not the manifest's: it changed
+    │   │                       since it was written
+    │   └── RecordError         an OpenAlex record that does not fit: names its id and field
+    ├── DatasetBusy             another process is writing the dataset (exit 2)
+    ├── OutputError             the output could not be written: disk full, file too large
+    │                           (exit 1); what was there before is left as it was
     └── FetchError              the server keeps failing or refuses the request (exit 1)
         ├── BudgetExhausted     the daily API budget is spent; progress is kept, rerun later
         │                       (exit 75, EX_TEMPFAIL: stopped for now, nothing is wrong)
@@ -26,8 +32,12 @@ from __future__ import annotations
 __all__ = [
     "BiblioError",
     "BudgetExhausted",
+    "DatasetBusy",
+    "DatasetChanged",
     "FetchError",
     "InputError",
+    "OutputError",
+    "RecordError",
     "RequestRejected",
     "SchemaError",
     "UsageError",
@@ -54,6 +64,35 @@ class InputError(BiblioError):
 
 class SchemaError(InputError):
     """A table whose columns or types differ from the one schema in :mod:`biblio.schema`."""
+
+
+class DatasetChanged(InputError):
+    """A data file whose SHA-256 differs from the manifest's: it changed since it was written."""
+
+
+class RecordError(InputError):
+    """An OpenAlex record that does not fit the schema; ``record_id`` and ``field`` name it.
+
+    >>> RecordError("works, line 3: ...", record_id="W1", field="publication_year").field
+    'publication_year'
+    """
+
+    def __init__(self, message: str, *, record_id: str | None, field: str) -> None:
+        super().__init__(message)
+        self.record_id = record_id
+        self.field = field
+
+
+class DatasetBusy(BiblioError):
+    """Another process holds the dataset's writer lock (a fetch, an ingest or a refresh)."""
+
+    exit_code = 2
+
+
+class OutputError(BiblioError):
+    """Output that could not be written (no space left, file too large, read-only disk)."""
+
+    exit_code = 1
 
 
 class FetchError(BiblioError):

@@ -1,9 +1,12 @@
-"""Datasets on disk: atomic writes, the manifest, and reading the three tables lazily.
+"""Datasets on disk: names, atomic writes, the manifest, and reading the three tables lazily.
 
 A dataset is a folder holding ``works.arrow``, ``authorships.arrow`` and ``institutions.arrow``
 (Arrow IPC; a table may instead be split into ``<table>/*.arrow`` parts) and ``manifest.json``.
 The manifest is written last, so a folder without one is not a dataset. Writers build a dataset in
-a sibling staging folder and move it into place in one rename (:func:`publish_dataset`).
+a sibling staging folder and move it into place in one rename (:func:`publish_dataset`), holding
+the dataset's writer lock (:mod:`biblio.lock`). :func:`open_dataset` checks every data file
+against the manifest's SHA-256 first (:mod:`biblio.integrity`). A dataset's name is a plain name
+(:func:`check_name`).
 
 Examples
 --------
@@ -25,6 +28,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Collection, Iterator, Mapping
@@ -38,7 +42,8 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
-from biblio.errors import InputError, SchemaError
+from biblio.errors import InputError, SchemaError, UsageError
+from biblio.integrity import verify_files
 from biblio.schema import INPUT_TABLES
 
 __all__ = [
@@ -47,6 +52,7 @@ __all__ = [
     "Dataset",
     "atomic_path",
     "atomic_write",
+    "check_name",
     "dataset_builders",
     "ensure_dataset",
     "file_sha256",
@@ -71,6 +77,28 @@ def _umask() -> int:
 
 _UMASK = _umask()  # read once, at import, before any thread starts writing
 MANIFEST = "manifest.json"
+_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}")
+
+
+def check_name(name: str) -> str:
+    """``name`` if it is a plain dataset name, else :class:`~biblio.errors.UsageError`.
+
+    A plain name is 1 to 200 ASCII letters, digits, ``.``, ``_`` and ``-``, not starting with
+    ``.``: never a path, so a dataset stays a folder of its cache.
+
+    >>> check_name("ai-2024_v1.2")
+    'ai-2024_v1.2'
+    >>> check_name("../../etc/evil")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    biblio.errors.UsageError: dataset name '../../etc/evil': use a plain name ...
+    """
+    if not _NAME.fullmatch(name):
+        raise UsageError(
+            f"dataset name {name!r}: use a plain name of letters, digits, '.', '_' and '-' "
+            "(not starting with '.', at most 200 characters), e.g. ai-2024"
+        )
+    return name
 
 
 @contextlib.contextmanager
@@ -110,6 +138,10 @@ def atomic_write(target: Path, mode: str = "w") -> Iterator[IO[Any]]:
         open(tmp, mode, encoding=None if "b" in mode else "utf-8") as fh,
     ):
         yield fh
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def write_table(frame: pl.DataFrame | pa.Table, path: Path, schema: pa.Schema) -> None:
@@ -278,7 +310,9 @@ def _file_schema(path: Path, name: str) -> pa.Schema:
     try:
         found = ipc.open_file(path).schema
     except (OSError, pa.ArrowInvalid) as exc:
-        raise InputError(f"{path}: not a readable Arrow IPC file ({exc})") from exc
+        raise InputError(
+            f"{path}: not a readable Arrow IPC file ({exc}); refetch the dataset"
+        ) from exc
     missing = [f.name for f in schema if f.name not in found.names]
     if missing:
         raise SchemaError(
@@ -348,15 +382,56 @@ class Dataset:
 
 
 def resolve_dataset(dataset: str | Path, cache: Path = DEFAULT_CACHE) -> Path:
-    """A dataset argument as a folder: a path that exists, else a name under ``cache``."""
+    """A dataset argument as a folder: a path that exists, else a plain name under ``cache``.
+
+    >>> resolve_dataset("ai", Path("cache")).as_posix()
+    'cache/ai'
+    >>> resolve_dataset("no/such/folder")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    biblio.errors.UsageError: dataset 'no/such/folder': no such folder, and not a plain name ...
+    """
     path = Path(dataset)
     if path.is_dir():
         return path
-    return cache / str(dataset)
+    try:
+        return cache / check_name(str(dataset))
+    except UsageError:
+        raise UsageError(
+            f"dataset {str(dataset)!r}: no such folder, and not a plain name (letters, digits, "
+            "'.', '_', '-') of a dataset under --cache"
+        ) from None
 
 
-def open_dataset(dataset: str | Path, cache: Path = DEFAULT_CACHE) -> Dataset:
-    """Open a dataset folder (or a name under ``cache``) after checking it is complete."""
+def verify_dataset(path: Path, manifest: Mapping[str, Any]) -> None:
+    """Check every data file of the dataset folder ``path`` against ``manifest["sha256"]``.
+
+    Raises :class:`~biblio.errors.DatasetChanged` naming the first file that changed since the
+    dataset was written (see :mod:`biblio.integrity`).
+    """
+    listed = manifest.get("sha256")
+    if not isinstance(listed, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in listed.items()
+    ):
+        raise InputError(
+            f"{path / MANIFEST}: lists no SHA-256 of the data files, so they cannot be checked; "
+            "rebuild the dataset (`biblio fetch` or `biblio ingest` with --refresh)"
+        )
+    on_disk = [p.relative_to(path).as_posix() for p in _data_files(path)]
+    # Files beside the tables that the manifest lists (validation.csv) are checked too.
+    on_disk += [name for name in listed if not name.endswith(".arrow") and (path / name).is_file()]
+    verify_files(path, listed, on_disk=on_disk)
+
+
+def open_dataset(dataset: str | Path | Dataset, cache: Path = DEFAULT_CACHE) -> Dataset:
+    """Open a dataset folder (or a name under ``cache``) after checking it is complete.
+
+    Every data file is checked against the manifest's SHA-256 and every table's schema against
+    :mod:`biblio.schema` before anything is read. A :class:`Dataset` is returned as it is (it
+    was checked when it was opened).
+    """
+    if isinstance(dataset, Dataset):
+        return dataset
     path = resolve_dataset(dataset, cache)
     manifest_path = path / MANIFEST
     if not manifest_path.exists():
@@ -368,12 +443,16 @@ def open_dataset(dataset: str | Path, cache: Path = DEFAULT_CACHE) -> Dataset:
         raise InputError(f"dataset {str(dataset)!r} not found at {path} ({hint})")
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise InputError(f"{manifest_path}: unreadable manifest ({exc})") from exc
-    dataset_obj = Dataset(path, manifest)
+    except (OSError, ValueError) as exc:
+        raise InputError(
+            f"{manifest_path}: unreadable manifest ({_one_line(exc)}); rebuild the dataset"
+        ) from exc
+    if not isinstance(manifest, dict):
+        raise InputError(f"{manifest_path}: not a manifest (a JSON object); rebuild the dataset")
     for name in INPUT_TABLES:
-        _scan(path, name)  # validates every file's schema now, not mid-computation
-    return dataset_obj
+        _scan(path, name)  # validates every file's schema now (reads footers only)
+    verify_dataset(path, manifest)  # then every byte, against the manifest
+    return Dataset(path, manifest)
 
 
 def dataset_builders() -> dict[str, Callable[[Path], object]]:
@@ -394,12 +473,12 @@ def ensure_dataset(
     cache: Path = DEFAULT_CACHE,
     *,
     builders: Mapping[str, Callable[[Path], object]] | None = None,
-) -> Path:
-    """The folder of ``dataset`` (a folder, or a name under ``cache``), built first if need be.
+) -> Dataset:
+    """``dataset`` (a folder, or a name under ``cache``) opened, built first if need be.
 
     ``builders`` maps dataset names to a function that builds that dataset into a folder
     (default: :func:`dataset_builders`, which gives ``demo``). A name with no builder must
-    exist already.
+    exist already. A build holds the dataset's writer lock; a second process waits for it.
 
     Raises :class:`~biblio.errors.InputError` naming the dataset when it does not exist.
 
@@ -418,5 +497,9 @@ def ensure_dataset(
     if not path.exists():
         build = (dataset_builders() if builders is None else builders).get(str(dataset))
         if build is not None:
-            build(path)
-    return open_dataset(dataset, cache).path
+            from biblio.lock import dataset_lock
+
+            with dataset_lock(path, wait=True):
+                if not path.exists():  # not built by the process we waited for
+                    build(path)
+    return open_dataset(dataset, cache)

@@ -31,7 +31,7 @@ from typing import Any
 
 import polars as pl
 
-from biblio.io import DEFAULT_CACHE, Dataset, ensure_dataset, open_dataset
+from biblio.io import DEFAULT_CACHE, Dataset, ensure_dataset
 from biblio.metrics.derived import citation_impact, international_rate
 from biblio.names import unit_name
 from biblio.schema import OUTPUT_TABLES
@@ -242,7 +242,7 @@ def load(
     folder = (
         Path(cache) if cache is not None else Path(os.environ.get("BIBLIO_CACHE") or DEFAULT_CACHE)
     )
-    path = ensure_dataset(dataset, folder)
+    opened = ensure_dataset(dataset, folder)  # checked against its manifest once
     options: dict[str, Any] = {"threshold": threshold}
     if years is not None:
         options["years"] = years
@@ -250,4 +250,4 @@ def load(
         options["units"] = list(units)
     if groups is not None:
         options["groups"] = Path(groups)
-    return DatasetTables(open_dataset(path), **options)
+    return DatasetTables(opened, **options)

@@ -342,7 +342,7 @@ def summarise(tables: dict[str, pl.DataFrame], options: MetricOptions) -> Summar
     return Summary(definitions=options.describe(), years=by_year)
 
 
-def run_metrics(dataset: str | Path, options: MetricOptions, *, out: Path) -> list[Path]:
+def run_metrics(dataset: str | Path | Dataset, options: MetricOptions, *, out: Path) -> list[Path]:
     """Write every table as ``out/<table>.parquet`` and ``.csv``, plus ``out/summary.json``.
 
     Each file appears whole or not at all.

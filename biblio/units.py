@@ -68,10 +68,16 @@ def _parse_group(name: str, spec: Any, source: str) -> Group:
     raw = spec["members"]
     spans: dict[str, tuple[int, int]] = {}
     if isinstance(raw, list):
-        spans = {str(code): (-9999, 9999) for code in raw}
+        if not all(isinstance(code, str) for code in raw):
+            raise InputError(f"{source}: group {name!r}: `members` must list country codes")
+        spans = {code: (-9999, 9999) for code in raw}
     elif isinstance(raw, dict):
         for code, years in raw.items():
-            if not (isinstance(years, list) and 1 <= len(years) <= 2):
+            if not (
+                isinstance(years, list)
+                and 1 <= len(years) <= 2
+                and all(isinstance(y, int) and not isinstance(y, bool) for y in years)
+            ):
                 raise InputError(
                     f"{source}: group {name!r}, member {code!r}: use [first_year] or "
                     "[first_year, last_year]"

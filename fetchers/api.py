@@ -63,6 +63,7 @@ from biblio.dataset.normalise import SELECT_FIELDS, read_institutions, read_work
 from biblio.dataset.selection import Selection, WorkFilter, short_id_expr
 from biblio.errors import BudgetExhausted, FetchError, UsageError
 from biblio.io import MANIFEST, atomic_write
+from biblio.lock import writes_dataset
 from biblio.progress import ProgressCallback, Tracker
 from fetchers.http import CursorRejected, NotFound, OpenAlexClient, RetryPolicy, scrub
 from fetchers.plan import FetchPlan, Partition, plan_partitions, selection_query, year_counts
@@ -750,6 +751,7 @@ def plan_fetch(
         return run.plan(save=False)[1]
 
 
+@writes_dataset("fetch")
 def fetch_dataset(
     final: Path,
     *,

@@ -67,19 +67,26 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_KEY_PARAM = re.compile(r"(api_key=)[^&\s'\"]*")
+_KEY_PARAM = re.compile(r"(api_key=)[^&\s'\"]*", re.IGNORECASE)
+_WORD = r"\w"  # a key is masked only where it is not part of a longer word
 
 
 def scrub(text: str, secret: str | None = None) -> str:
     """``text`` with the API key removed: every ``api_key=…`` value and the key itself.
 
+    The key is masked where it stands whole, not where its letters happen to be part of a
+    longer word, so a short key does not garble the rest of a message.
+
     >>> scrub("key K1 in https://h/w?api_key=K1", "K1")
     'key *** in https://h/w?api_key=***'
+    >>> scrub("Max retries exceeded: bad key x", "x")
+    'Max retries exceeded: bad key ***'
     """
     text = _KEY_PARAM.sub(r"\1***", text)
     if secret:
-        for form in {secret, quote(secret, safe=""), quote_plus(secret)}:
-            text = text.replace(form, "***")
+        forms = sorted({secret, quote(secret, safe=""), quote_plus(secret)}, key=len, reverse=True)
+        whole = "|".join(re.escape(form) for form in forms)
+        text = re.sub(rf"(?<!{_WORD})(?:{whole})(?!{_WORD})", "***", text)
     return text
 
 

@@ -288,13 +288,12 @@ def _sort_value(record: dict[str, Any], name: str, descending: bool) -> tuple[in
             value = date.fromisoformat(value).toordinal()
         except ValueError:
             value = None
-    if value is None or isinstance(value, (dict, list)):
+    # A value of another type than the field's (fuzzed records) sorts as missing.
+    if value is None or isinstance(value, dict | list | bool):
         return (1, 0)
     if descending:
-        if isinstance(value, str):
-            raise _BadRequest(f"cannot sort {name} descending here")
-        return (0, -value)
-    return (0, value)
+        return (0, -value) if isinstance(value, int | float) else (1, 0)
+    return (0, value) if isinstance(value, str if name == "id" else int | float) else (1, 0)
 
 
 def _encode_cursor(payload: Any) -> str:

@@ -5,6 +5,15 @@ an API page joined by newlines). ``pyarrow.json`` parses only the fields the sch
 in C++ and on every core; polars expressions then flatten and tidy them. No Python code runs per
 record, so one path serves both the fetcher and ``biblio ingest`` and gives the same rows.
 
+A record either becomes rows or the whole block is refused with a
+:class:`~biblio.errors.RecordError` naming the first record that does not fit (line, id, field;
+found by :mod:`biblio.dataset.records`): a value of the wrong JSON type, a work or institution
+without an id, a ``publication_date`` or ``updated_date`` that is not a date, a line that is not
+a JSON object. What the normaliser does by design: ``null`` where a list is expected is no
+entries (authorships) or null (other lists); null entries of a list are dropped (authorships,
+countries, institution ids); ids lose everything up to their last ``/``, so ``W1`` and
+``https://openalex.org/W1`` give the same row; fields biblio does not need are not read.
+
 Examples
 --------
 >>> line = (b'{"id": "https://openalex.org/W1", "publication_year": 2024, "authorships": '
@@ -19,14 +28,16 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 
 import polars as pl
 import pyarrow as pa
 import pyarrow.json as pj
 
+from biblio.dataset.records import Misfit, find_misfit
 from biblio.dataset.selection import Selection, short_id_expr
-from biblio.errors import InputError
+from biblio.errors import InputError, RecordError
 from biblio.schema import AUTHORSHIPS, INSTITUTIONS, WORKS
 
 __all__ = [
@@ -113,7 +124,64 @@ def short_id(url: str | None) -> str | None:
     return None if url is None else url.rsplit("/", 1)[-1]
 
 
-def _read(data: bytes, schema: pa.Schema, source: str) -> pl.DataFrame:
+def _timestamp(expr: pl.Expr) -> pl.Expr:
+    # OpenAlex writes "2025-05-27T05:08:34.606374" in records and "2023-05-16" in some dumps.
+    return pl.coalesce(
+        expr.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", time_unit="us", strict=False),
+        expr.str.to_date("%Y-%m-%d", strict=False).cast(pl.Datetime("us")),
+    )
+
+
+def _no_id(name: str) -> pl.Expr:
+    return pl.col(name).is_null() | (short_id_expr(pl.col(name)) == "")
+
+
+def _not_a(parsed: pl.Expr, name: str) -> pl.Expr:
+    return pl.col(name).is_not_null() & parsed.is_null()
+
+
+# What must hold beyond the JSON types: field -> predicate, true where the value is wrong.
+_WORK_RULES = {
+    "id": _no_id("id"),
+    "publication_date": _not_a(
+        pl.col("publication_date").str.to_date("%Y-%m-%d", strict=False), "publication_date"
+    ),
+    "updated_date": _not_a(_timestamp(pl.col("updated_date")), "updated_date"),
+}
+_INSTITUTION_RULES = {"id": _no_id("id")}
+# A line holding only `null` where pyarrow starts a block crashes its JSON reader (a segfault,
+# pyarrow 15-21), so such lines are refused before parsing.
+_NULL_FIRST = re.compile(rb"[ \t\r\n]*null\b")
+_NULL_LINE = re.compile(rb"\n[ \t\r\n]*null\b")  # \A|\n in one pattern would scan 50x slower
+
+
+def _refuse(data: bytes, schema: pa.Schema, rules: Mapping[str, pl.Expr], source: str) -> None:
+    """Raise the :class:`RecordError` of the first record of ``data`` that does not fit."""
+    misfit: Misfit | None = find_misfit(data, schema, rules)
+    if misfit is None:
+        return
+    where = f"{source}, line {misfit.line}" if bytes(data).strip().count(b"\n") else source
+    if misfit.field == "record":
+        what = f"the line {misfit.problem}"
+    else:
+        who = f"record {misfit.record_id}" if misfit.record_id else "a record without an id"
+        what = f"{who}: field {misfit.field!r} {misfit.problem}"
+    raise RecordError(
+        f"{where}: not OpenAlex JSON Lines: {what}; fix or remove that record",
+        record_id=misfit.record_id,
+        field=misfit.field,
+    )
+
+
+def _read(
+    data: bytes, schema: pa.Schema, source: str, rules: Mapping[str, pl.Expr]
+) -> pl.DataFrame:
+    if not data:
+        empty = pl.from_arrow(schema.empty_table())
+        assert isinstance(empty, pl.DataFrame)
+        return empty
+    if _NULL_FIRST.match(data) or _NULL_LINE.search(data):
+        _refuse(data, schema, rules, source)
     try:
         table = pj.read_json(
             pa.BufferReader(data),  # zero-copy: BytesIO costs ~10% of the parse
@@ -122,10 +190,15 @@ def _read(data: bytes, schema: pa.Schema, source: str) -> pl.DataFrame:
                 explicit_schema=schema, unexpected_field_behavior="ignore"
             ),
         )
+        table.validate(full=True)  # the reader lets invalid UTF-8 through; polars panics on it
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        _refuse(data, schema, rules, source)
         raise InputError(f"{source}: not OpenAlex JSON Lines ({exc}); check the file") from exc
     frame = pl.from_arrow(table, rechunk=False)
     assert isinstance(frame, pl.DataFrame)
+    if frame.select(pl.any_horizontal(*rules.values()).any()).item():
+        _refuse(data, schema, rules, source)
+        raise InputError(f"{source}: a record does not fit; check the file")
     return frame
 
 
@@ -154,20 +227,12 @@ def read_works(
 
     ``selections`` add the raw fields their predicates read; ``source`` names the input in errors.
     """
-    return _read(data, raw_works_schema(selections), source)
+    return _read(data, raw_works_schema(selections), source, _WORK_RULES)
 
 
 def read_institutions(data: bytes, *, source: str = "institutions") -> pl.DataFrame:
     """Parse JSON Lines of institution records into a raw frame."""
-    return _read(data, _RAW_INSTITUTION, source)
-
-
-def _timestamp(expr: pl.Expr) -> pl.Expr:
-    # OpenAlex writes "2025-05-27T05:08:34.606374" in records and "2023-05-16" in some dumps.
-    return pl.coalesce(
-        expr.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", time_unit="us", strict=False),
-        expr.str.to_date("%Y-%m-%d", strict=False).cast(pl.Datetime("us")),
-    )
+    return _read(data, _RAW_INSTITUTION, source, _INSTITUTION_RULES)
 
 
 def normalise_works(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -197,6 +262,13 @@ def normalise_works(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         _timestamp(pl.col("updated_date")).alias("updated_date"),
         tags.cast(pl.List(pl.String)).alias("selections"),
     )
+    if works.select((pl.col("work_id").is_null() | (pl.col("work_id") == "")).any()).item():
+        # read_works refuses these with their line; raw frames from elsewhere (Parquet) get here
+        raise RecordError(
+            "a work record without an id (null or nothing after the last '/'); fix or remove it",
+            record_id=None,
+            field="id",
+        )
     authorships = (
         raw.select(
             short_id_expr(pl.col("id")).alias("work_id"),

@@ -36,6 +36,7 @@ import polars as pl
 
 from biblio.errors import UsageError
 from biblio.io import Dataset, atomic_write, open_dataset
+from biblio.output import staged_output
 from biblio.report.comparison import published_section
 from biblio.report.definitions import definitions_section, glossary_section, source_line
 from biblio.report.document import (
@@ -222,7 +223,7 @@ def write_report(
 
 
 def build_report(
-    dataset_path: Path,
+    dataset_path: Path | Dataset,
     *,
     year: int | None = None,
     out: Path | None = None,
@@ -247,14 +248,15 @@ def build_report(
     out = out if out is not None else Path("reports") / str(year)
     summary = summarise(tables, options)
     extra = definitions_compared(dataset, options, (tables, summary), year)
-    write_report(
-        tables,
-        summary,
-        dataset.manifest,
-        dataset_name=dataset.name,
-        year=year,
-        out=out,
-        extra=extra,
-    )
+    with staged_output(out) as stage:  # the whole report replaces the old one, or nothing does
+        write_report(
+            tables,
+            summary,
+            dataset.manifest,
+            dataset_name=dataset.name,
+            year=year,
+            out=stage,
+            extra=extra,
+        )
     log.info("report for %s in %s", year, out)
     return out

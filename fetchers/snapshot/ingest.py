@@ -54,6 +54,7 @@ from biblio.dataset.builder import DatasetBuilder, staging_folder
 from biblio.dataset.selection import WorkFilter
 from biblio.errors import InputError
 from biblio.io import atomic_write
+from biblio.lock import writes_dataset
 from biblio.progress import ProgressCallback, Tracker
 from fetchers.snapshot import jsonl, parquet
 from fetchers.snapshot.layout import ENTITIES, SnapshotLayout, SnapshotPart, find_layout, plan_parts
@@ -262,6 +263,7 @@ def _existing(final: Path, snapshot: Path, filters: WorkFilter) -> dict[str, Any
     return existing
 
 
+@writes_dataset("ingest")
 def ingest_snapshot(
     snapshot: Path,
     final: Path,

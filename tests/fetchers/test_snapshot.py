@@ -542,8 +542,11 @@ def test_kill_9_midway_then_rerun_gives_the_same_dataset(
     )
     ingest_snapshot(root, tmp_path / "cache" / "clean", filters=FILTERS)
     cache = tmp_path / "cache"
+    # One record a block and a part file per record: the ingest takes seconds, so the kill
+    # always lands mid-way (the test never skips).
     code = (
-        "import sys; from biblio.cli import main; sys.exit(main(['ingest', sys.argv[1], "
+        "import sys; import fetchers.snapshot.ingest as s; s.BLOCK_BYTES = 1; s.FLUSH_ROWS = 1; "
+        "from biblio.cli import main; sys.exit(main(['ingest', sys.argv[1], "
         "'--name', 'ai', '--cache', sys.argv[2], '--years', '2015-2024', '--workers', '1', "
         "'--no-progress']))"
     )
@@ -558,8 +561,7 @@ def test_kill_9_midway_then_rerun_gives_the_same_dataset(
             break
         time.sleep(0.005)
     proc.wait()
-    if proc.returncode != -signal.SIGKILL:
-        pytest.skip("the ingest finished before it could be killed")
+    assert proc.returncode == -signal.SIGKILL, "the ingest finished before it could be killed"
     assert not (cache / "ai").exists()
     manifest = ingest_snapshot(root, cache / "ai", filters=FILTERS)
     assert manifest["snapshot"]["parts_resumed"] >= 3
