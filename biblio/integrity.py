@@ -81,7 +81,7 @@ def _save(folder: Path, files: Mapping[str, Any]) -> None:
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(text)
-            os.replace(tmp, folder / VERIFIED)
+            Path(tmp).replace(folder / VERIFIED)
         finally:
             Path(tmp).unlink(missing_ok=True)
     except OSError as exc:  # a read-only dataset: verified again next time, nothing lost
@@ -91,7 +91,7 @@ def _save(folder: Path, files: Mapping[str, Any]) -> None:
 def _hash(path: Path, settle_ns: int) -> tuple[str, list[int] | None]:
     """The file's SHA-256 and, when it may be remembered, its identity on disk."""
     started = time.time_ns()
-    with open(path, "rb") as fh:
+    with path.open("rb") as fh:
         before = os.fstat(fh.fileno())
         digest = hashlib.file_digest(fh, "sha256").hexdigest()
         after = os.fstat(fh.fileno())

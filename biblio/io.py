@@ -112,12 +112,12 @@ def atomic_path(target: Path) -> Iterator[Path]:
     os.close(fd)
     tmp_path = Path(tmp)
     # mkstemp creates the file 0600; give it the permissions open() would (reports get served).
-    os.chmod(tmp_path, 0o666 & ~_UMASK)
+    tmp_path.chmod(0o666 & ~_UMASK)
     try:
         yield tmp_path
-        with open(tmp_path, "rb") as fh:
+        with tmp_path.open("rb") as fh:
             os.fsync(fh.fileno())
-        os.replace(tmp_path, target)
+        tmp_path.replace(target)
     finally:
         tmp_path.unlink(missing_ok=True)
 
@@ -135,7 +135,7 @@ def atomic_write(target: Path, mode: str = "w") -> Iterator[IO[Any]]:
     """
     with (
         atomic_path(target) as tmp,
-        open(tmp, mode, encoding=None if "b" in mode else "utf-8") as fh,
+        tmp.open(mode, encoding=None if "b" in mode else "utf-8") as fh,
     ):
         yield fh
 
@@ -155,7 +155,7 @@ def write_table(frame: pl.DataFrame | pa.Table, path: Path, schema: pa.Schema) -
 def file_sha256(path: Path) -> str:
     """The hex SHA-256 of a file, read in 1 MiB blocks."""
     digest = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
@@ -230,8 +230,8 @@ def publish_dataset(staging: Path, final: Path) -> None:
     if old.exists():
         shutil.rmtree(old)
     if final.exists():
-        os.replace(final, old)
-    os.replace(staging, final)
+        final.replace(old)
+    staging.replace(final)
     if old.exists():
         shutil.rmtree(old)
 
@@ -366,18 +366,22 @@ class Dataset:
 
     @property
     def name(self) -> str:
+        """The dataset's name: its folder's name."""
         return self.path.name
 
     @property
     def works(self) -> pl.LazyFrame:
+        """The ``works`` table, lazily (``biblio.schema.WORKS``)."""
         return _scan(self.path, "works")
 
     @property
     def authorships(self) -> pl.LazyFrame:
+        """The ``authorships`` table, lazily (``biblio.schema.AUTHORSHIPS``)."""
         return _scan(self.path, "authorships")
 
     @property
     def institutions(self) -> pl.LazyFrame:
+        """The ``institutions`` table, lazily (``biblio.schema.INSTITUTIONS``)."""
         return _scan(self.path, "institutions")
 
 

@@ -94,14 +94,14 @@ def staged_output(out: Path) -> Iterator[Path]:
                 ) from exc
             raise
         if not existed:
-            os.replace(stage, out)
+            stage.replace(out)
             return
         for path in sorted(stage.rglob("*")):
             target = out / path.relative_to(stage)
             if path.is_dir():
                 target.mkdir(exist_ok=True)
             else:
-                os.replace(path, target)
+                path.replace(target)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
 

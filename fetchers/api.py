@@ -94,8 +94,11 @@ _FLAG = pa.schema([("id", pa.string()), ("is_authors_truncated", pa.bool_())])
 
 
 def select_fields(filters: WorkFilter) -> tuple[str, ...]:
-    """The ``select`` of the works queries: the schema's fields, the selections' raw fields
-    (to tag each work with the definitions it meets) and the flag of a cut author list."""
+    """The ``select`` of the works queries.
+
+    The schema's fields, the selections' raw fields (to tag each work with the definitions it
+    meets) and the flag of a cut author list.
+    """
     return tuple(dict.fromkeys((*SELECT_FIELDS, *filters.raw_fields, "is_authors_truncated")))
 
 

@@ -203,8 +203,9 @@ def _read(
 
 
 def raw_works_schema(selections: Sequence[Selection] = ()) -> pa.Schema:
-    """The raw fields of a work record biblio reads, with those the selections' predicates read
-    (also what the snapshot's Parquet reader projects).
+    """The raw fields of a work record biblio reads, with those the selections' predicates read.
+
+    It is also what the snapshot's Parquet reader projects.
 
     >>> raw_works_schema().names[:3]
     ['id', 'doi', 'title']

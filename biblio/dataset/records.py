@@ -1,4 +1,4 @@
-"""Which OpenAlex record does not fit, and where: the normaliser's error path, record by record.
+r"""Which OpenAlex record does not fit, and where: the normaliser's error path, record by record.
 
 The normaliser parses whole blocks of JSON Lines in C (:mod:`biblio.dataset.normalise`). When a
 block fails, or a vectorised check finds a value that cannot be right, :func:`find_misfit`
@@ -14,7 +14,7 @@ the value is wrong) say what else must hold, e.g. that ``id`` is present.
 Examples
 --------
 >>> schema = pa.schema([("id", pa.string()), ("publication_year", pa.int32())])
->>> find_misfit(b'{"id": "W1", "publication_year": 2024}\\n{"id": "W2", "publication_year": "x"}',
+>>> find_misfit(b'{"id": "W1", "publication_year": 2024}\n{"id": "W2", "publication_year": "x"}',
 ...             schema, {})
 Misfit(line=2, record_id='W2', field='publication_year', problem='is a string, expected an integer')
 """
@@ -147,7 +147,7 @@ def misfit_of(
     if rules:
         one = pl.DataFrame(
             {name: [record.get(name)] for name in rules},
-            schema={name: pl.String for name in rules},
+            schema=dict.fromkeys(rules, pl.String),
         )
         for name, wrong in rules.items():
             if one.select(wrong).item():

@@ -72,7 +72,8 @@ def test_bundle_layout(bundles: dict[str, Path]) -> None:
     ):
         assert name in files
     for table in OUTPUT_TABLES:
-        assert f"tables/{table}.parquet" in files and f"tables/{table}.csv" in files
+        assert f"tables/{table}.parquet" in files
+        assert f"tables/{table}.csv" in files
     assert not [p for p in bundles["2024"].parent.iterdir() if p.name.endswith(".partial")]
 
 
@@ -103,7 +104,8 @@ def test_tables_parse_and_match_the_schema(bundles: dict[str, Path]) -> None:
 def test_datapackage_describes_every_table(bundles: dict[str, Path]) -> None:
     folder = bundles["2024"]
     package = json.loads((folder / "datapackage.json").read_text())
-    assert package["biblio"]["report_year"] == 2024 and package["biblio"]["synthetic"] is True
+    assert package["biblio"]["report_year"] == 2024
+    assert package["biblio"]["synthetic"] is True
     resources = {r["name"]: r for r in package["resources"]}
     kinds = {"integer": pl.Int64, "number": pl.Float64, "string": pl.String}
     for table, schema in OUTPUT_TABLES.items():
@@ -177,7 +179,8 @@ def test_no_table_holds_nan(bundles: dict[str, Path]) -> None:
 def test_citation_file(bundles: dict[str, Path]) -> None:
     text = (bundles["2024"] / "CITATION.cff").read_text()
     assert text.startswith("cff-version: 1.2.0\n")
-    assert "type: dataset" in text and "synthetic demonstration data" in text
+    assert "type: dataset" in text
+    assert "synthetic demonstration data" in text
     assert "OpenAlex" in text
 
 
@@ -192,7 +195,8 @@ def test_year_over_year_section(bundles: dict[str, Path]) -> None:
     md = (bundles["2024"] / "report.md").read_text()
     section = md.split("## Changes since 2023", 1)[1].split("\n## ", 1)[0]
     assert "| headline figure | 2023 | 2024 | change |" in section
-    assert "AI works naming a country" in section and "pp |" in section
+    assert "AI works naming a country" in section
+    assert "pp |" in section
     assert "crossed" in section or "None." in section
     assert "Changes since" not in (bundles["2023"] / "report.md").read_text()
 
@@ -241,7 +245,8 @@ def test_the_bundle_ships_every_figure_s_data(bundles: dict[str, Path]) -> None:
     folder = bundles["2024"]
     listed = (folder / "SHA256SUMS").read_text()
     pngs = sorted(p.stem for p in (folder / "figures").glob("*.png"))
-    assert pngs and sorted(p.stem for p in (folder / "figures").glob("*.csv")) == pngs
+    assert pngs
+    assert sorted(p.stem for p in (folder / "figures").glob("*.csv")) == pngs
     for stem in pngs:
         assert f"  figures/{stem}.csv\n" in listed
         assert pl.read_csv(folder / "figures" / f"{stem}.csv").height > 0

@@ -48,7 +48,8 @@ def test_help_ends_with_the_exit_statuses() -> None:
     assert meaning["0"] == "done"
     assert meaning["1"].startswith("runtime failure")
     assert meaning["2"].startswith("bad usage or input")
-    assert "daily budget is spent" in meaning["75"] and "rerun the same" in meaning["75"]
+    assert "daily budget is spent" in meaning["75"]
+    assert "rerun the same" in meaning["75"]
     assert tail.rstrip().endswith("rerun the same command to resume")
     for command in _commands():
         assert re.search(rf"^    {command} +\S", done.stdout, flags=re.MULTILINE), command
@@ -59,23 +60,27 @@ def test_every_option_has_help(command: str) -> None:
     done = biblio(command, "--help")
     assert done.returncode == 0, done.stderr
     for action in _commands()[command]._actions:
-        assert action.help and action.help != argparse.SUPPRESS, (command, action.dest)
+        assert action.help, (command, action.dest)
+        assert action.help != argparse.SUPPRESS, (command, action.dest)
         for option in action.option_strings:
             assert option in done.stdout, (command, option)
 
 
 def test_top_level_options_have_help() -> None:
     for action in _parser()._actions:
-        assert action.help and action.help != argparse.SUPPRESS, action.dest
+        assert action.help, action.dest
+        assert action.help != argparse.SUPPRESS, action.dest
 
 
 def test_usage_errors_exit_2_on_one_line_without_a_traceback(tmp_path: Path) -> None:
     for argv in [(), ("metrics",), ("--no-such-option",), ("fetch", "--name", "x", "--years", "y")]:
         done = biblio(*argv)
         assert done.returncode == 2, argv
-        assert done.stderr.startswith("usage: biblio") and "Traceback" not in done.stderr
+        assert done.stderr.startswith("usage: biblio")
+        assert "Traceback" not in done.stderr
         assert done.stderr.strip().splitlines()[-1].startswith("biblio"), argv
     done = biblio("--cache", str(tmp_path), "metrics", "nope", "--out", str(tmp_path / "m"))
     assert done.returncode == 2
     assert done.stderr.startswith("biblio: error: dataset 'nope' not found")
-    assert done.stderr.count("\n") == 1 and not (tmp_path / "m").exists()
+    assert done.stderr.count("\n") == 1
+    assert not (tmp_path / "m").exists()

@@ -26,7 +26,8 @@ def test_generate_is_seeded_and_in_openalex_shape() -> None:
     assert all(i["id"].startswith("https://openalex.org/I") for i in institutions)
     # Lineage lists the institution and its parent, sorted by id as OpenAlex does.
     children = [i for i in institutions if len(i["lineage"]) > 1]
-    assert children and all(i["lineage"] == sorted(i["lineage"]) for i in children)
+    assert children
+    assert all(i["lineage"] == sorted(i["lineage"]) for i in children)
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +126,8 @@ def test_missing_dataset_is_one_line_error(
 ) -> None:
     assert main(["--cache", str(tmp_path), "report", "no-such-dataset"]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "no-such-dataset" in err
+    assert err.count("\n") == 1
+    assert "no-such-dataset" in err
     assert not (tmp_path / "no-such-dataset").exists()
 
 

@@ -18,7 +18,8 @@ def test_notebook_is_stored_without_outputs() -> None:
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     for cell in notebook.cells:
         if cell.cell_type == "code":
-            assert cell.outputs == [] and cell.execution_count is None
+            assert cell.outputs == []
+            assert cell.execution_count is None
 
 
 def test_notebook_runs(demo_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -47,7 +48,8 @@ def test_notebook_runs(demo_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Non
         assert f"biblio.plot.plot_{name}(" in source
     text = "".join(o.get("text", "") for o in outputs)
     assert "synthetic: True" in text
-    assert "import biblio\n" in source and "from biblio" not in source  # one import
+    assert "import biblio\n" in source
+    assert "from biblio" not in source
     # The exported figure data: the CSV's header row, with names beside codes.
     assert "source,source_name,partner,partner_name,year,coauthored" in text
 
@@ -56,7 +58,8 @@ def test_open_dataset_gives_a_year_s_tables_with_names(demo_cache: Path) -> None
     import biblio
 
     data = biblio.open_dataset("demo", cache=demo_cache)
-    assert data.synthetic and "dataset demo" in data.source_line
+    assert data.synthetic
+    assert "dataset demo" in data.source_line
     output = data.output(2024)
     assert output.columns[:3] == ["unit", "name", "year"]
     assert output.filter(unit="CN")["name"].item() == "China"

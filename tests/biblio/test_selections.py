@@ -63,7 +63,9 @@ def _same_tables(left: dict[str, pl.DataFrame], right: dict[str, pl.DataFrame]) 
 
 def test_the_definitions_differ_on_c400(datasets: dict[str, Path]) -> None:
     ids = [set(open_dataset(datasets[d]).works.collect()["work_id"]) for d in DEFINITIONS]
-    assert ids[0] != ids[1] and ids[1] != ids[2] and ids[0] != ids[2]
+    assert ids[0] != ids[1]
+    assert ids[1] != ids[2]
+    assert ids[0] != ids[2]
 
 
 @pytest.mark.parametrize("definition", DEFINITIONS)
@@ -103,7 +105,8 @@ def test_cli_metrics_selection(
     single = ["metrics", str(datasets["subfield:1702"]), "--out", str(tmp_path / "x")]
     assert main([*single, "--selection", "concept:C154945302"]) == 2
     err = capsys.readouterr().err
-    assert "holds subfield:1702" in err and len(err.strip().splitlines()) == 1
+    assert "holds subfield:1702" in err
+    assert len(err.strip().splitlines()) == 1
     assert not (tmp_path / "x").exists()
 
 
@@ -160,7 +163,8 @@ def test_report_and_benchmark_of_another_definition(
     report = ["report", str(datasets["all"]), "--year", "2024", "--out", str(tmp_path / "r")]
     assert main([*report, "--selection", "concept:C154945302"]) == 0
     text = (tmp_path / "r" / "report.md").read_text()
-    assert f"## {TITLE}" in text and "concept:C154945302 (this report)" in text
+    assert f"## {TITLE}" in text
+    assert "concept:C154945302 (this report)" in text
     assert (
         "Definition of AI: OpenAlex works tagged with the legacy concept C154945302 "
         "(Artificial intelligence) (concept:C154945302)" in text

@@ -28,7 +28,7 @@ SAMPLES = OPENALEX_SAMPLES
 
 
 def load_jsonl(path: Path) -> list[dict[str, Any]]:
-    with open(path, encoding="utf-8") as fh:
+    with path.open(encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
 
 

@@ -52,7 +52,8 @@ def test_cli_fetch_equals_a_direct_build(
     manifest = json.loads((cache / "ai" / "manifest.json").read_text())
     assert manifest["source"] == server.url
     assert manifest["api_calls"] == server.calls()
-    assert manifest["selection"] == "subfield:1702" and manifest["years"] == [2015, 2024]
+    assert manifest["selection"] == "subfield:1702"
+    assert manifest["years"] == [2015, 2024]
     assert manifest["records"]["works"] == 243
     assert not staging_folder(cache / "ai").exists()
     # Every works request asked for the schema's fields, 100 a page, with cursor paging.
@@ -91,7 +92,8 @@ def test_large_years_are_split_into_date_ranges(
     assert manifest["partitions"] > 20
     same_dataset(tmp_path / "x", reference(DEFAULT))
     ranged = [r for r in server.requests if "from_publication_date" in r.get("filter", "")]
-    assert ranged and all("to_publication_date" in r["filter"] for r in ranged)
+    assert ranged
+    assert all("to_publication_date" in r["filter"] for r in ranged)
     # Paging stops on the short last page once meta.count works are in: no empty trailing
     # page per partition (only when the count is a multiple of per_page).
     table = server.tables["works"]
@@ -112,7 +114,8 @@ def test_resume_after_an_error_restarts_partitions_from_their_cursor(
     with pytest.raises(RequestRejected, match="HTTP 403"):
         _fetch(server, final, per_page=3, pages_per_part=1, workers=2)
     parts = list((staging_folder(final) / "parts" / "works").glob("*.arrow"))
-    assert parts and not final.exists()
+    assert parts
+    assert not final.exists()
     first_run = server.calls()
     server.reset()
     manifest = _fetch(server, final, per_page=3, pages_per_part=1, workers=2)
@@ -150,8 +153,10 @@ def test_budget_spent_stops_cleanly_and_a_rerun_finishes(
     with pytest.raises(BudgetExhausted) as stopped:
         _fetch(server, final, per_page=5, pages_per_part=1)
     line = str(stopped.value)
-    assert "works are in" in line and "budget is spent; rerun the same command after" in line
-    assert "\n" not in line and stopped.value.exit_code == 75
+    assert "works are in" in line
+    assert "budget is spent; rerun the same command after" in line
+    assert "\n" not in line
+    assert stopped.value.exit_code == 75
     assert not final.exists()
     in_so_far = int(line.split("stopped for now: ")[1].split(" works")[0].replace(",", ""))
     assert 0 < in_so_far < 243
@@ -176,7 +181,8 @@ def test_a_finished_dataset_is_not_refetched_unless_refresh(
     with pytest.raises(UsageError, match="other filters"):
         _fetch(server, final, WorkFilter(years=(2020, 2024)))
     refreshed = _fetch(server, final, refresh=True)
-    assert refreshed is not None and server.calls() > calls
+    assert refreshed is not None
+    assert server.calls() > calls
     same_dataset(final, reference(DEFAULT))
 
 
@@ -203,14 +209,16 @@ def test_institutions_and_every_ancestor_are_fetched_in_batches(
     final = tmp_path / "x"
     assert _fetch(server, final) is not None
     asked = [r for r in server.requests if r["_path"] == "/institutions"]
-    assert asked and all(r["filter"].startswith("openalex_id:") for r in asked)
+    assert asked
+    assert all(r["filter"].startswith("openalex_id:") for r in asked)
     assert all(len(r["filter"].split("|")) <= 100 for r in asked)
     ref = reference(DEFAULT)
     tables = dataset_tables(final)
     named = set(tables["authorships"]["institution_ids"].explode().drop_nulls())
     have = set(tables["institutions"]["institution_id"])
     ancestors = set(tables["institutions"]["lineage"].explode()) - named
-    assert ancestors and ancestors <= have  # parents no authorship names are there too
+    assert ancestors
+    assert ancestors <= have
     same_dataset(final, ref)
 
 
@@ -218,11 +226,13 @@ def test_progress_is_reported_through_the_callback(server: OpenAlexServer, tmp_p
     seen: list[Progress] = []
     _fetch(server, tmp_path / "x", progress=seen.append)
     works = [p for p in seen if p.phase == "works"]
-    assert works[0].done == 0 and works[-1].done == works[-1].total == 243
+    assert works[0].done == 0
+    assert works[-1].done == works[-1].total == 243
     assert [p.done for p in works] == sorted(p.done for p in works)
     assert "API calls" in works[-1].note
     institutions = [p for p in seen if p.phase == "institutions"]
-    assert institutions and institutions[-1].done == institutions[-1].total
+    assert institutions
+    assert institutions[-1].done == institutions[-1].total
 
 
 def test_cli_progress_in_a_log_is_plain_lines(
@@ -255,6 +265,7 @@ def test_works_dated_outside_their_year_are_reported_when_a_year_is_split(
         manifest = _fetch(
             server, tmp_path / "x", WorkFilter(years=(2020, 2020)), split_above=10, per_page=2
         )
-    assert manifest is not None and manifest["partitions"] == 4
+    assert manifest is not None
+    assert manifest["partitions"] == 4
     assert manifest["records"]["works"] == 30
     assert any("publication_year 2020: 2 of its 32 works" in r.getMessage() for r in caplog.records)

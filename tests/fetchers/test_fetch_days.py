@@ -74,7 +74,8 @@ def test_budget_stop_exits_75_with_one_line(
     )
     assert found, line
     works, folder, used = int(found[1].replace(",", "")), found[2], int(found[3].replace(",", ""))
-    assert 0 < works < 249 and folder == str(staging_folder(cache / "ai"))
+    assert 0 < works < 249
+    assert folder == str(staging_folder(cache / "ai"))
     # Every try counts, the ones the budget refused too (one a worker at most).
     assert charged <= used <= charged + 2
     assert not (cache / "ai").exists()
@@ -111,7 +112,8 @@ def test_cursors_refused_mid_run_cost_about_a_page_each(
         refused = [r for r in server.requests if r.get("cursor") not in (None, "*")]
     same_dataset(tmp_path / "x", tmp_path / "one-go")
     # Each refusal: the refused call, about a page of overlap, one count of the partition.
-    assert len(refused) > 4 and calls <= one_go + 4 * 3
+    assert len(refused) > 4
+    assert calls <= one_go + 4 * 3
 
 
 def test_citation_counts_changing_overnight_lose_no_work(
@@ -149,7 +151,8 @@ def test_plan_counts_without_fetching(
     cache = tmp_path / "cache"
     with OpenAlexServer(*corpus, budget=40) as server:
         assert main([*fetch_argv(server.url, cache), "--plan"]) == 0
-        assert server.list_calls() == 1 and server.requests[0]["group_by"] == "publication_year"
+        assert server.list_calls() == 1
+        assert server.requests[0]["group_by"] == "publication_year"
     assert not cache.exists()  # nothing written
     lines = capsys.readouterr().out.splitlines()
     ai = [
@@ -176,12 +179,14 @@ def test_the_plan_is_the_first_line_of_a_fetch_and_a_resumed_plan_counts_what_is
         assert main(fetch_argv(server.url, cache, "--workers", "2")) == 75
         err = capsys.readouterr().err.splitlines()
         assert err[0].startswith("plan: 249 works (2015: ")
-        assert "list calls left today" in err[0] and err[-1].startswith("biblio: stopped for now")
+        assert "list calls left today" in err[0]
+        assert err[-1].startswith("biblio: stopped for now")
         server.reset()
         assert main([*fetch_argv(server.url, cache), "--plan"]) == 0
     out = capsys.readouterr().out
     found = re.search(r"already fetched: about ([\d,]+) works", out)
-    assert found and int(found[1].replace(",", "")) > 0
+    assert found
+    assert int(found[1].replace(",", "")) > 0
 
 
 def test_the_exit_statuses_are_in_the_help(capsys: pytest.CaptureFixture[str]) -> None:
@@ -199,7 +204,8 @@ def test_calls_are_saved_across_runs(corpus: tuple[Records, Records], tmp_path: 
         with pytest.raises(BudgetExhausted):
             _fetch(server, final)
         saved = json.loads((staging_folder(final) / "fetch" / "calls.json").read_text())
-        assert saved["list_calls"] >= 20 and sum(saved["list_calls_by_day"].values()) >= 20
+        assert saved["list_calls"] >= 20
+        assert sum(saved["list_calls_by_day"].values()) >= 20
         server.reset()
         server.budget = None
         manifest = _fetch(server, final)

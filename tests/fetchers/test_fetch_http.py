@@ -36,7 +36,8 @@ def _all_pages(client: OpenAlexClient, query: Query) -> list[bytes]:
 def test_query_is_immutable_and_builds_the_url() -> None:
     base = Query("http://127.0.0.1:9/")
     ai = base.filter(AI)
-    assert base.filters == () and ai.filters == (AI,)
+    assert base.filters == ()
+    assert ai.filters == (AI,)
     q = ai.filter(publication_year="2015-2024").select("id", "doi").per_page(100).cursor("*")
     assert q.url == (
         "http://127.0.0.1:9/works?filter=primary_topic.subfield.id:1702,"
@@ -67,7 +68,8 @@ def test_cursor_paging_returns_every_selected_work_once(server: OpenAlexServer) 
     assert works["work_id"].n_unique() == works.height == len(expected)
     assert len(pages) == 4  # 100 + 100 + 43, then OpenAlex's empty page with a null cursor
     sent = server.requests[0]
-    assert sent["per_page"] == "100" and sent["cursor"] == "*"
+    assert sent["per_page"] == "100"
+    assert sent["cursor"] == "*"
     assert sent["select"] == ",".join(SELECT_FIELDS)
     assert sent["filter"] == f"{AI},publication_year:2015-2024"
 
@@ -88,7 +90,8 @@ def test_faults_are_retried(server: OpenAlexServer, quick: RetryPolicy, kind: st
     retry = RetryPolicy(attempts=4, backoff=0.01, max_backoff=0.05, read_timeout=0.5)
     client = OpenAlexClient(rate=100, retry=retry)
     page = client.get(Query(server.url).filter(AI).per_page(7))
-    assert page.size == 7 and page.count > 7
+    assert page.size == 7
+    assert page.count > 7
     assert client.calls == 3
 
 
@@ -176,7 +179,8 @@ def test_the_key_is_scrubbed_from_errors_and_debug_logs(
     server.reset()
     client.get(Query(server.url).per_page(1))
     assert server.requests[-1]["api_key"] == secret
-    assert caplog.records and all(secret not in r.getMessage() for r in caplog.records)
+    assert caplog.records
+    assert all(secret not in r.getMessage() for r in caplog.records)
     assert any("api_key=***" in r.getMessage() for r in caplog.records)
 
 

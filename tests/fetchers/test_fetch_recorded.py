@@ -32,7 +32,7 @@ CASSETTES = OPENALEX_SAMPLES / "smierz__diophila" / "tests" / "cassettes" / "tes
 
 
 def _responses(cassette: Path) -> list[dict[str, Any]]:
-    with open(cassette, encoding="utf-8") as fh:
+    with cassette.open(encoding="utf-8") as fh:
         recorded = yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     return [interaction["response"] for interaction in recorded["interactions"]]
 
@@ -95,7 +95,8 @@ def test_a_recorded_cursor_chain_ends_on_an_empty_page() -> None:
         (2, 2, first["meta"]["next_cursor"]),
         (2, 0, None),
     ]
-    assert last["results"] == [] and pages[1].results == b""
+    assert last["results"] == []
+    assert pages[1].results == b""
     assert [json.loads(line) for line in pages[0].results.splitlines()] == first["results"]
     assert pages[0].headers["X-Api-Pool"] == "common"  # the recorded headers reach the page
 

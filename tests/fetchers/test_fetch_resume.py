@@ -96,16 +96,19 @@ def test_the_command_says_one_line_when_it_stops(
     with OpenAlexServer(*c400, budget=6) as server:
         spent = _start(server, cache)
         out, err = spent.communicate(timeout=60)
-        assert spent.returncode == 75 and out == b""
+        assert spent.returncode == 75
+        assert out == b""
         (line,) = err.decode().splitlines()
-        assert line.startswith("biblio: stopped for now:") and "works are in" in line
+        assert line.startswith("biblio: stopped for now:")
+        assert "works are in" in line
         assert "daily budget is spent; rerun the same command after" in line
 
         server.budget = None
         server.add_fault("reject", status=401, message="API key not found", times=-1)
         rejected = _start(server, cache)
         out, err = rejected.communicate(timeout=60)
-        assert rejected.returncode == 1 and out == b""
+        assert rejected.returncode == 1
+        assert out == b""
         assert err.decode().splitlines() == [
             "biblio: error: OpenAlex refused the works request (HTTP 401): API key not found; "
             "check the API key (--api-key or OPENALEX_API_KEY)"

@@ -65,7 +65,7 @@ def _json_documents(data: bytes) -> Iterator[Any]:
 
 
 def _cassette_bodies(path: Path) -> Iterator[bytes]:
-    with open(path, encoding="utf-8") as fh:
+    with path.open(encoding="utf-8") as fh:
         cassette = yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     for interaction in cassette.get("http_interactions") or cassette.get("interactions") or []:
         body = interaction["response"]["body"].get("string")
@@ -112,14 +112,16 @@ def test_every_real_record_is_served_and_normalised(
     samples: tuple[list[dict[str, Any]], list[dict[str, Any]]],
 ) -> None:
     works, institutions = samples
-    assert len(works) > 150 and len(institutions) > 700
+    assert len(works) > 150
+    assert len(institutions) > 700
     with OpenAlexServer(works, institutions) as server:
         raw_works = _fetch_all(server, "works", SELECT_FIELDS)
         raw_institutions = _fetch_all(
             server, "institutions", ("id", "ror", "display_name", "country_code", "type", "lineage")
         )
     table, authorships = normalise_works(read_works(raw_works))
-    assert table.height == len(works) and table["work_id"].is_unique().all()
+    assert table.height == len(works)
+    assert table["work_id"].is_unique().all()
     inst = normalise_institutions(read_institutions(raw_institutions))
     assert inst.height == len(institutions)
 
@@ -139,10 +141,12 @@ def test_every_real_record_is_served_and_normalised(
     assert (authorships["institution_ids"].list.len() == 0).any()
     assert (authorships["countries"].list.len() == 0).any()
     assert (table["counts_by_year"].list.len() == 0).any()
-    assert table["primary_topic_id"].is_null().any() and table["subfield_id"].is_not_null().any()
+    assert table["primary_topic_id"].is_null().any()
+    assert table["subfield_id"].is_not_null().any()
     # Current-schema shapes: authorships cut at 100 keep all 100; countries without institutions.
     truncated = [k for k, w in by_id.items() if w.get("is_authors_truncated")]
-    assert truncated and {dict(counts.iter_rows())[k] for k in truncated} == {100}
+    assert truncated
+    assert {dict(counts.iter_rows())[k] for k in truncated} == {100}
     no_institution = authorships.filter(pl.col("institution_ids").list.len() == 0)
     assert (no_institution["countries"].list.len() > 0).any()
 
@@ -186,4 +190,5 @@ def test_a_concept_selection_over_real_records(
             workers=2,
             progress=None,
         )
-    assert manifest is not None and manifest["records"]["works"] == len(wanted) > 10
+    assert manifest is not None
+    assert manifest["records"]["works"] == len(wanted) > 10

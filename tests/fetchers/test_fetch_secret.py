@@ -34,7 +34,8 @@ def test_the_api_key_appears_nowhere(
     server.add_fault("reject", status=401, message="API key not found", skip=12, times=-1)
     assert main([*fetch, "--api-key", SECRET]) == 1
     err = capsys.readouterr().err
-    assert "HTTP 401" in err and "API key not found" in err
+    assert "HTTP 401" in err
+    assert "API key not found" in err
 
     # 5xx and timeouts until giving up (quick retries), the key given to the library.
     server.reset()
@@ -65,11 +66,13 @@ def test_the_api_key_appears_nowhere(
     server.reset()
     assert main(fetch) == 0
     assert (cache / "ai" / "manifest.json").exists()
-    assert server.requests and all(r.get("api_key") == SECRET for r in server.requests)
+    assert server.requests
+    assert all(r.get("api_key") == SECRET for r in server.requests)
 
     out = capsys.readouterr()
     texts = [out.out, out.err, *errors, *(r.getMessage() for r in caplog.records)]
     assert any("api_key=***" in t for t in texts)  # urllib3's debug lines were scrubbed
     assert all(SECRET not in t for t in texts)
     files = [p for p in tmp_path.rglob("*") if p.is_file()]
-    assert files and all(SECRET.encode() not in p.read_bytes() for p in files)
+    assert files
+    assert all(SECRET.encode() not in p.read_bytes() for p in files)

@@ -66,7 +66,8 @@ def test_a_server_whose_counts_are_skewed_for_one_country(
     assert manifest["sha256"]["validation.csv"] == file_sha256(cache / "ai" / "validation.csv")
     assert manifest["validation"]["agree"] == table.height - cn_years
     sentence = validation_sentence(manifest, 2024)
-    assert sentence is not None and "China, 3 works fewer in the dataset" in sentence
+    assert sentence is not None
+    assert "China, 3 works fewer in the dataset" in sentence
     n2024 = table.filter(pl.col("year") == 2024).height
     assert f"for {n2024 - 1} of {n2024} countries" in sentence
 

@@ -128,7 +128,8 @@ def test_snapshot_gives_the_builder_dataset(
     assert_same_dataset(tmp_path / "cache" / "ai", want)
     works = pl.read_ipc(tmp_path / "cache" / "ai" / "works.arrow")
     titles = dict(zip(works["work_id"], works["title"], strict=True))
-    assert "Revised title" in titles.values() and "Newest by date" in titles.values()
+    assert "Revised title" in titles.values()
+    assert "Newest by date" in titles.values()
     assert manifest["snapshot"]["works"]["records"] == 400 + 2
     assert manifest["snapshot"]["merged_ids_dropped"]["works"] == 2
     assert manifest["source"] == str(root.resolve())
@@ -290,7 +291,8 @@ def test_unlisted_files_are_skipped_with_a_warning_naming_them(
             filters=WorkFilter(selections=(Selection.parse("concept:C41008148"),)),
         )
     [warning] = [r.getMessage() for r in caplog.records if "does not list" in r.getMessage()]
-    assert "W2741809807" in warning and warning.endswith("updated_date=2023-05-16/part_000")
+    assert "W2741809807" in warning
+    assert warning.endswith("updated_date=2023-05-16/part_000")
     assert manifest["snapshot"]["works"]["records"] == 27  # the unlisted copy was not read
     assert manifest["snapshot"]["works"]["unlisted_files_skipped"] == [
         "W2741809807",
@@ -342,7 +344,9 @@ def test_truncated_gzip_is_one_error_naming_file_and_line(
     part.write_bytes(data[: len(data) // 2])
     assert _cli(root, tmp_path / "cache", "--workers", "2") == 2
     line = _one_error_line(capsys)
-    assert str(part) in line and "line " in line and "gzip" in line
+    assert str(part) in line
+    assert "line " in line
+    assert "gzip" in line
     assert not (tmp_path / "cache" / "ai").exists()
 
 
@@ -400,7 +404,9 @@ def test_record_count_mismatch_is_an_error_naming_the_part(
     )
     assert _cli(root, tmp_path / "cache") == 2
     line = _one_error_line(capsys)
-    assert f"{path}: " in line and "records, but" in line and "manifest lists" in line
+    assert f"{path}: " in line
+    assert "records, but" in line
+    assert "manifest lists" in line
     assert not (tmp_path / "cache" / "ai").exists()
 
 
@@ -452,7 +458,8 @@ def test_rerun_after_a_failure_resumes_with_the_same_result(
     with pytest.raises(InputError, match="not JSON"):
         ingest_snapshot(root, tmp_path / "cache" / "ai", filters=FILTERS)
     staging = staging_folder(tmp_path / "cache" / "ai")
-    assert staging.exists() and not (tmp_path / "cache" / "ai").exists()
+    assert staging.exists()
+    assert not (tmp_path / "cache" / "ai").exists()
     smallest.write_bytes(good)  # fixed: downloaded again
     manifest = ingest_snapshot(root, tmp_path / "cache" / "ai", filters=FILTERS)
     assert manifest["snapshot"]["parts_read"] == 1
@@ -492,7 +499,8 @@ def test_a_finished_dataset_is_not_rebuilt(
     assert any("exists; pass --refresh" in m for m in messages)
     assert any("exists, built from" in m and "with other" not in m for m in messages)
     again = ingest_snapshot(root, final, filters=FILTERS, refresh=True)
-    assert again["sha256"] == first["sha256"] and again["created"] >= first["created"]
+    assert again["sha256"] == first["sha256"]
+    assert again["created"] >= first["created"]
 
 
 def test_a_part_killed_midway_is_read_again_from_its_start(
@@ -589,7 +597,8 @@ def test_prefilter_with_several_selections_keeps_what_any_of_them_matches(
     )
     filters = WorkFilter(selections=three)
     found = needles(filters)
-    assert found is not None and len(found[0]) == 2  # "1702" serves both subfield selections
+    assert found is not None
+    assert len(found[0]) == 2
     # Each record among four that match nothing, so that the pre-filter skips lines.
     filler = [b'{"id": "https://openalex.org/W9%d", "type": "article"}' % k for k in range(4)]
     lines = [line for w in c400[0] for line in (_line(w), *filler)]

@@ -100,7 +100,8 @@ def test_same_records_same_dataset_through_parquet_jsonl_and_the_api(
         assert main(argv) == 0
         assert_same_dataset(cache / "ai", cache / fmt)
     out = capsys.readouterr().out
-    assert "2026 snapshot layout, Parquet from" in out and "JSON Lines from" in out
+    assert "2026 snapshot layout, Parquet from" in out
+    assert "JSON Lines from" in out
 
 
 def test_real_current_records_give_the_same_dataset_from_parquet_and_jsonl(
@@ -346,7 +347,9 @@ def test_merged_institutions_count_for_their_survivor(
     )
     assert manifest["snapshot"]["merged_ids_dropped"]["institutions"] == 2
     names = set(pl.read_ipc(tmp_path / "cache" / "ai" / "institutions.arrow")["institution_id"])
-    assert survivor in names and merged not in names and chained not in names
+    assert survivor in names
+    assert merged not in names
+    assert chained not in names
 
 
 def _line(record: dict[str, Any]) -> bytes:
@@ -379,7 +382,8 @@ def test_merged_works_are_left_out_in_the_2026_layout(
     _merged_csv(root / "legacy-data", "works", [(gone[0], "W1"), (gone[1], "W2")])
     manifest = _ingest(root, tmp_path / "cache" / "ai")
     kept = set(pl.read_ipc(tmp_path / "cache" / "ai" / "works.arrow")["work_id"])
-    assert not kept & set(gone) and manifest["snapshot"]["merged_ids_dropped"]["works"] == 2
+    assert not kept & set(gone)
+    assert manifest["snapshot"]["merged_ids_dropped"]["works"] == 2
     want = reference_dataset(
         tmp_path / "ref" / "ai",
         [w for w in works if short_id(w["id"]) not in gone],
@@ -395,9 +399,8 @@ def test_cli_ingest_says_which_layout_it_found(
     argv = ["ingest", str(snapshot26), "--name", "ai", "--cache", str(tmp_path / "cache")]
     assert main([*argv, "--no-progress", "--format", "jsonl"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert (
-        out[0].startswith("2026 snapshot layout, JSON Lines from") and "parquet/ not read" in out[0]
-    )
+    assert out[0].startswith("2026 snapshot layout, JSON Lines from")
+    assert "parquet/ not read" in out[0]
     argv = ["ingest", str(tmp_path), "--name", "x", "--cache", str(tmp_path / "cache")]
     assert main([*argv, "--no-progress"]) == 2
     assert "not an OpenAlex snapshot" in capsys.readouterr().err

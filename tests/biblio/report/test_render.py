@@ -99,8 +99,10 @@ def test_markdown_renders_each_block_kind() -> None:
 
 def test_html_renders_each_block_kind() -> None:
     page = render_html(tiny())
-    assert page.startswith("<!DOCTYPE html>\n") and page.endswith("</body>\n</html>\n")
-    assert "<title>Title</title>" in page and "<style>\n" in page
+    assert page.startswith("<!DOCTYPE html>\n")
+    assert page.endswith("</body>\n</html>\n")
+    assert "<title>Title</title>" in page
+    assert "<style>\n" in page
     data = base64.b64encode(PNG).decode("ascii")
     body = page.split("<body>\n", 1)[1].split("\n</body>", 1)[0]
     assert body == "\n".join(
@@ -148,7 +150,8 @@ def test_headings_follow_nesting_up_to_level_six() -> None:
     for level in range(2, 7):
         assert f"\n{'#' * level} level {level}\n" in md
         assert f"<h{level}>level {level}</h{level}>" in page
-    assert "\n###### level 7\n" in md and "<h6>level 7</h6>" in page
+    assert "\n###### level 7\n" in md
+    assert "<h6>level 7</h6>" in page
 
 
 class _Tags(HTMLParser):
@@ -185,8 +188,10 @@ def test_html_escapes_every_string() -> None:
     parser = _Tags()
     parser.feed(page)
     assert set(parser.tags) <= TAGS
-    assert "<script" not in page and page.count("</pre>") == 1  # the text's own stays text
-    assert 'alt="&lt;script&gt;' in page and "&quot;quoted&quot;" in page
+    assert "<script" not in page
+    assert page.count("</pre>") == 1
+    assert 'alt="&lt;script&gt;' in page
+    assert "&quot;quoted&quot;" in page
     shown = "".join(parser.text)
     # Every string comes back as the text the reader sees: <title>, h1, alert, h2, two
     # sentences, li, th, td, figcaption, notes, pre.
@@ -196,7 +201,8 @@ def test_html_escapes_every_string() -> None:
 def test_markdown_escapes_every_string_outside_code() -> None:
     md = render_markdown(hostile())
     prose, code = md.split("```", 1)
-    assert "<" not in prose and ">" not in prose.replace("> **", "", 1)
+    assert "<" not in prose
+    assert ">" not in prose.replace("> **", "", 1)
     for raw in ("a|b", "*c*", "_d_", "[e]", "`g`", " #h"):
         assert raw not in prose
     # Title, alert, section, two sentences, bullet, th, td, figure heading, alt, caption, notes.
@@ -205,7 +211,8 @@ def test_markdown_escapes_every_string_outside_code() -> None:
     assert [len(re.findall(r"(?<!\\)\|", line)) for line in table] == [3, 3]  # still two cells
     fences = [line for line in md.splitlines() if line.startswith("```")]
     assert fences == ["```", "```"]  # the text's own fence cannot close the block
-    assert "</pre>" in code and "<script>" in code  # verbatim inside the fence
+    assert "</pre>" in code
+    assert "<script>" in code
 
 
 def test_the_model_is_immutable_and_freezes_its_input() -> None:
