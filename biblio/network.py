@@ -109,11 +109,7 @@ def _seeded_measures(graph: ig.Graph) -> dict[str, list[float | int]]:
     ig.set_random_number_generator(random.Random(LEIDEN_SEED))
     weights = graph.es["weight"]
     graph.es["distance"] = [1.0 / w for w in weights]
-    with warnings.catch_warnings():
-        # igraph warns on disconnected graphs; the per-component values are still well defined.
-        warnings.simplefilter("ignore", RuntimeWarning)
-        eigen = graph.eigenvector_centrality(scale=True, weights="weight")
-    top = max(eigen) or 1.0
+    eigen = _eigenvector(graph)
     membership = graph.community_leiden(
         objective_function="modularity", weights="weight", n_iterations=-1
     ).membership
@@ -122,16 +118,61 @@ def _seeded_measures(graph: ig.Graph) -> dict[str, list[float | int]]:
     for label in membership:
         order.setdefault(label, len(order))
     return {
-        "eigenvector": [abs(e / top) for e in eigen],  # abs: no "-0.0" for isolated nodes
+        "eigenvector": eigen,
         "betweenness": graph.betweenness(directed=False, weights="distance"),
         "pagerank": graph.pagerank(directed=False, damping=0.85, weights="weight"),
         "community": [order[label] for label in membership],
     }
 
 
+def _eigenvector(graph: ig.Graph) -> list[float]:
+    """Weighted eigenvector centrality scaled so that the maximum is 1, the same on every call.
+
+    On a connected graph this is igraph's. On a disconnected one the leading eigenvector is not
+    unique when two components share the largest eigenvalue, and ARPACK then returns one mix or
+    another from call to call. So each component of two or more vertices is computed apart; the
+    components whose leading eigenvalue is the graph's largest (to a relative 1e-9) keep their
+    vector, scaled to a maximum of 1, and every other vertex gets 0, as the leading eigenvector
+    of the whole graph gives it when that eigenvalue is unique.
+    """
+    values = [0.0] * graph.vcount()
+    found = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # igraph's warnings on tiny components
+        for members in graph.connected_components():
+            if len(members) < 2:
+                continue
+            vector, value = graph.induced_subgraph(members).eigenvector_centrality(
+                scale=True, weights="weight", return_eigenvalue=True
+            )
+            found.append((members, vector, value))
+    largest = max((value for _, _, value in found), default=0.0)
+    for members, vector, value in found:
+        if value >= largest * (1 - 1e-9):
+            top = max(vector) or 1.0
+            for vertex, e in zip(members, vector, strict=True):
+                values[vertex] = abs(e / top)  # abs: no "-0.0"
+    return values
+
+
 def network_tables(corpus: Corpus, *, units: Sequence[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """``network_nodes`` and ``network_edges`` for the given (country) units, every year."""
-    edges_lf, sizes_lf = _edges_and_sizes(corpus, units)
+    """``network_nodes`` and ``network_edges`` of the country ``units``, every year.
+
+    Each year's graph holds every country with an attributed work in the corpus, whatever
+    ``units`` lists (METRICS.md §5): a country's partners, strength, top partner and
+    centralities do not depend on which other units are asked for. ``units`` only chooses the
+    rows written: the nodes of ``units`` and the edges between two of them.
+    """
+    nodes, edges = _whole_network(corpus)
+    wanted = list(units)
+    return (
+        nodes.filter(pl.col("unit").is_in(wanted)),
+        edges.filter(pl.col("source").is_in(wanted) & pl.col("partner").is_in(wanted)),
+    )
+
+
+def _whole_network(corpus: Corpus) -> tuple[pl.DataFrame, pl.DataFrame]:
+    edges_lf, sizes_lf = _edges_and_sizes(corpus, corpus.countries())
     edges, sizes = pl.collect_all([edges_lf.sort("year", "source", "partner"), sizes_lf])
     edges = edges.select(EDGE_COLUMNS)
     both_ways = pl.concat(

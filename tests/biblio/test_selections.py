@@ -49,16 +49,10 @@ def datasets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def _same_tables(left: dict[str, pl.DataFrame], right: dict[str, pl.DataFrame]) -> None:
-    """Every table equal to the last bit. Except: on a year whose network is disconnected with
-    a degenerate leading eigenvalue, igraph's ARPACK eigenvector depends on how many ARPACK
-    runs the process made before (its Fortran start-vector seed is process-wide), so the same
-    dataset can give another ``eigenvector`` on a first run; that column is left out here."""
+    """Every table equal to the last bit (the eigenvector too: see biblio.network._eigenvector)."""
     assert sorted(left) == sorted(right) == sorted(OUTPUT_TABLES)
     for name in OUTPUT_TABLES:
-        a, b = left[name], right[name]
-        if name == "network_nodes":
-            a, b = a.drop("eigenvector"), b.drop("eigenvector")
-        assert_frame_equal(a, b, check_exact=True)
+        assert_frame_equal(left[name], right[name], check_exact=True)
 
 
 def test_the_definitions_differ_on_c400(datasets: dict[str, Path]) -> None:
