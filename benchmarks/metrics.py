@@ -187,7 +187,7 @@ def _measure(
 ) -> tuple[float, float, float, int, bool]:
     """Run ``command``; return (wall s, CPU s, peak RSS GB, exit status, timed out)."""
     log.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "w") as fh:
+    with log.open("w") as fh:
         start = time.perf_counter()
         proc = subprocess.Popen(command, stdout=fh, stderr=subprocess.STDOUT)
         killed = threading.Event()

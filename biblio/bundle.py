@@ -277,8 +277,9 @@ def sha256sums(hashes: Mapping[str, str]) -> str:
 
 # -- year over year ----------------------------------------------------------------------------
 def headline_figures(summary: Summary, year: int) -> dict[str, Any]:
-    """The headline figures of one year of ``summary.json``, flattened to label → value; every
-    label says its counting.
+    """The headline figures of one year of ``summary.json``, flattened to label → value.
+
+    Every label says its counting.
 
     >>> from biblio.summary import Definitions, MostConnected, YearSummary
     >>> head = YearSummary(attributed_works=10, most_connected=MostConnected("CN", 3, 2),

@@ -102,8 +102,11 @@ class Corpus:
         return self.work_country.select("work").unique()
 
     def countries(self) -> list[str]:
-        """Every country with an attributed work in the corpus (up to the last reported year),
-        sorted; :func:`corpus_countries` gives the same for a whole dataset."""
+        """Every country with an attributed work in the corpus, sorted.
+
+        Up to the last reported year; :func:`corpus_countries` gives the same for a whole
+        dataset.
+        """
         found = self.work_country.select(pl.col("country").unique()).collect()
         return sorted(found["country"].to_list())
 
@@ -133,8 +136,11 @@ def select_works(
     keep_retracted: bool = False,
     types: Sequence[str] | None = None,
 ) -> pl.LazyFrame:
-    """The corpus filters: ``work_id, year, publication_date, cited_by_count, counts_by_year``
-    of the works kept (paratext and retracted works dropped unless kept)."""
+    """The corpus filters: the works kept, with the columns the metrics read.
+
+    ``work_id, year, publication_date, cited_by_count, counts_by_year``; paratext and retracted
+    works are dropped unless kept.
+    """
     keep = pl.col("publication_year").is_not_null()
     if not keep_paratext:
         keep = keep & ~pl.col("is_paratext").fill_null(False)
@@ -285,8 +291,10 @@ def _distinct_countries(frame: pl.DataFrame) -> pl.LazyFrame:
 
 
 def _received(selected: pl.LazyFrame, years: Sequence[int]) -> pl.LazyFrame:
-    """``work, year, cites``: citations made in each reported year to works published up to it
-    (the ``counts_by_year`` entry of that year; none when the work has no entry)."""
+    """``work, year, cites``: citations made in each reported year to works published up to it.
+
+    The ``counts_by_year`` entry of that year; none when the work has no entry.
+    """
     entry = pl.element().struct.field("year").cast(pl.Int64)
     return (
         selected.select(
@@ -336,8 +344,11 @@ def _work_country(authorship_countries: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def _lead_country(authorship_countries: pl.LazyFrame) -> pl.LazyFrame:
-    """The lead authorship: the corresponding one if exactly one is flagged and it has a
-    country, else the lowest ``author_index`` with a country (``work, country``)."""
+    """The lead authorship of each work (``work, country``).
+
+    The corresponding one if exactly one is flagged and it has a country, else the lowest
+    ``author_index`` with a country.
+    """
     has_country = pl.col("k") > 0
     flagged = pl.col("is_corresponding")
     lead = (

@@ -211,8 +211,10 @@ def held_selections(manifest: dict[str, Any]) -> list[str]:
 
 
 def resolve_selection(dataset: Dataset, selection: str | None) -> str | None:
-    """The definition to compute for: ``selection`` (checked against those the dataset holds)
-    or the dataset's first; ``None`` when the manifest records none and none was asked for.
+    """The definition of AI work to compute for.
+
+    ``selection`` (checked against those the dataset holds) or the dataset's first; ``None``
+    when the manifest records none and none was asked for.
 
     Raises :class:`~biblio.errors.UsageError` naming the definitions the dataset holds when it
     lacks ``selection``.
@@ -238,9 +240,11 @@ def definition_works(dataset: Dataset, selection: str | None) -> pl.LazyFrame:
 
 
 def compute_tables(dataset: Dataset, options: MetricOptions) -> dict[str, pl.DataFrame]:
-    """Every table of METRICS.md for a dataset opened with :func:`biblio.io.open_dataset`,
-    computed from the works that meet ``options.selection`` (default: the dataset's first
-    definition of AI work)."""
+    """Every table of METRICS.md for a dataset opened with :func:`biblio.io.open_dataset`.
+
+    Computed from the works that meet ``options.selection`` (default: the dataset's first
+    definition of AI work).
+    """
     _check_options(options)
     groups = load_groups(options.groups)
     chosen = resolve_selection(dataset, options.selection)
@@ -282,8 +286,11 @@ def _value(frame: pl.DataFrame, column: str, **where: Any) -> Any:
 
 
 def summarise(tables: dict[str, pl.DataFrame], options: MetricOptions) -> Summary:
-    """The headline figures per year: citation-share leader, published flows, most connected
-    unit, institutions above the threshold and active researchers per unit."""
+    """The headline figures per year.
+
+    Citation-share leader, published flows, most connected unit, institutions above the
+    threshold and active researchers per unit.
+    """
     by_year: dict[int, YearSummary] = {}
     for year in tables["coverage"]["year"].to_list():
         cites = tables["citation_shares"].filter(year=year)

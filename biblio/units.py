@@ -70,7 +70,7 @@ def _parse_group(name: str, spec: Any, source: str) -> Group:
     if isinstance(raw, list):
         if not all(isinstance(code, str) for code in raw):
             raise InputError(f"{source}: group {name!r}: `members` must list country codes")
-        spans = {code: (-9999, 9999) for code in raw}
+        spans = dict.fromkeys(raw, (-9999, 9999))
     elif isinstance(raw, dict):
         for code, years in raw.items():
             if not (

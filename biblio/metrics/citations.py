@@ -71,8 +71,10 @@ def _window(corpus: Corpus, units: Sequence[str], window: str) -> pl.LazyFrame:
 
 
 def _shares(corpus: Corpus, units: Sequence[str], cited: pl.LazyFrame) -> pl.LazyFrame:
-    """Full and fractional citations and shares per unit and year of ``cited``
-    (``work, year, cites``), zeros included."""
+    """Full and fractional citations and shares per unit and year of ``cited``.
+
+    ``cited`` holds ``work, year, cites``; zeros are included.
+    """
     totals = cited.group_by("year").agg(pl.col("cites").sum().alias("total"))
     per_unit = (
         work_units(
@@ -113,9 +115,12 @@ def citation_shares(corpus: Corpus, *, units: Sequence[str]) -> pl.LazyFrame:
 def citation_trend(
     corpus: Corpus, *, units: Sequence[str], cited_years: int = CITED_YEARS
 ) -> pl.LazyFrame:
-    """The ``citation_trend`` table: per unit and reported year Y, the citations made in Y to
-    attributed works published in ``Y - cited_years + 1 … Y``, full and fractional, and their
-    shares; ``cited_years`` is the span the dataset holds (its first years hold fewer)."""
+    """The ``citation_trend`` table: citations in a fixed window per unit and reported year.
+
+    Per unit and reported year Y, the citations made in Y to attributed works published in
+    ``Y - cited_years + 1 … Y``, full and fractional, and their shares; ``cited_years`` is the
+    span the dataset holds (its first years hold fewer).
+    """
     if cited_years < 1:
         raise ValueError(f"cited_years {cited_years}: must be at least 1")
     published = corpus.works.select("work", pl.col("year").alias("published"))

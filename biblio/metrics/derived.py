@@ -83,8 +83,10 @@ def citation_impact(
 
 
 def international_rate(network_nodes: pl.DataFrame) -> pl.DataFrame:
-    """Per country and year: ``works_full``, ``international_works`` (works with a country
-    outside the unit) and ``intl_rate`` (their share).
+    """Per country and year: works, international works and their share.
+
+    ``works_full``, ``international_works`` (works with a country outside the unit) and
+    ``intl_rate`` (their share).
 
     >>> nodes = pl.DataFrame({"unit": ["CN"], "year": [2024], "works_full": [8],
     ...                       "intl_rate": [0.125]})
@@ -170,8 +172,10 @@ def flows_without_large(
 
 
 def network_without_large(network_edges: pl.DataFrame, large_works: pl.DataFrame) -> pl.DataFrame:
-    """Per country and year, ``partners_rest`` and ``strength_rest``: the number of partner
-    countries and the co-authored works summed over partners, without the large works.
+    """Per country and year, the partners and strength without the large works.
+
+    ``partners_rest`` and ``strength_rest``: the number of partner countries and the
+    co-authored works summed over partners, without the large works.
 
     >>> edges = pl.DataFrame({"source": ["CN", "GB"], "partner": ["US", "US"],
     ...     "year": [2024, 2024], "coauthored": [3, 1]})

@@ -50,8 +50,10 @@ _PAIR_SCHEMA = {"source": pl.String, "partner": pl.String, "year": pl.Int64}
 
 
 def default_pairs(units: Sequence[str], corpus: Corpus) -> pl.LazyFrame:
-    """Every ordered pair of ``units`` that are disjoint in each year (``source, partner,
-    year``): the default rows, e.g. ``EU`` and ``GB`` only from 2020 on."""
+    """Every ordered pair of ``units`` that are disjoint in each year: the default rows.
+
+    ``source, partner, year``; e.g. ``EU`` and ``GB`` only from 2020 on.
+    """
     rows = [
         (u, v, y)
         for y in corpus.years
@@ -82,8 +84,11 @@ def _units_of(pairs: pl.LazyFrame) -> list[str]:
 
 
 def coauthorship(corpus: Corpus, *, pairs: pl.LazyFrame) -> pl.LazyFrame:
-    """``source, partner, year, coauthored, source_works, partner_works, led_by_source,
-    led_by_partner`` for every requested pair, zeros included."""
+    """Co-authored and led works of every requested pair, zeros included.
+
+    ``source, partner, year, coauthored, source_works, partner_works, led_by_source,
+    led_by_partner``.
+    """
     units = _units_of(pairs)
     members = unit_works(corpus, units).select("work", "year", "unit")
     led = work_units(

@@ -99,8 +99,10 @@ def institution_output(corpus: Corpus, *, rollup: bool = True) -> pl.LazyFrame:
 
 
 def institution_units(counted: pl.LazyFrame) -> list[str]:
-    """Countries that occur as a counted institution's country, from an
-    :func:`institution_output` frame."""
+    """Countries that occur as a counted institution's country.
+
+    Read from an :func:`institution_output` frame.
+    """
     found = counted.select(pl.col("country_code").drop_nulls().unique()).collect()
     return sorted(found["country_code"].to_list())
 
@@ -113,8 +115,9 @@ def institutions_above(
     rollup: bool = True,
     counted: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
-    """The ``institutions_above`` table: ``N_T(u,Y)`` (``P > T``, strictly) and the count of
-    institutions with ``P ≥ 1``, per unit, plus the unit ``unknown``.
+    """The ``institutions_above`` table, per unit plus the unit ``unknown``.
+
+    ``N_T(u,Y)`` (``P > T``, strictly) and the count of institutions with ``P ≥ 1``.
 
     ``counted`` may pass the :func:`institution_output` frame already computed.
     """

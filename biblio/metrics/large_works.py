@@ -38,8 +38,11 @@ LARGE_WORKS_COLUMNS = [
 
 
 def large_works(corpus: Corpus, *, threshold: int = LARGE_WORK_AUTHORS) -> pl.LazyFrame:
-    """The ``large_works`` table: attributed works of the reported years with more than
-    ``threshold`` authorships, one row per country (``work_id`` is the OpenAlex ``W…`` id)."""
+    """The ``large_works`` table: the works of very many authors, one row per country.
+
+    Attributed works of the reported years with more than ``threshold`` authorships;
+    ``work_id`` is the OpenAlex ``W…`` id.
+    """
     per_work = (
         corpus.authorships.filter(pl.col("year").is_in(corpus.years))
         .group_by("work", "year")

@@ -35,8 +35,10 @@ _EARLIEST = dt.date(1, 1, 1)  # a missing publication_date sorts before every re
 def researcher_countries(
     corpus: Corpus, *, min_works: int = 1, window_years: int = 1
 ) -> pl.LazyFrame:
-    """``author_id, year, country, n_countries``: each active author's countries for each
-    reported year (``n_countries`` = size of that set)."""
+    """Each active author's countries for each reported year.
+
+    ``author_id, year, country, n_countries`` (``n_countries`` = size of that set).
+    """
     windows = pl.LazyFrame(
         [(y, w) for y in corpus.years for w in range(y - window_years + 1, y + 1)],
         schema={"report_year": pl.Int64, "year": pl.Int64},

@@ -159,9 +159,11 @@ def definitions_compared(
     own: tuple[Mapping[str, pl.DataFrame], Summary],
     year: int,
 ) -> list[Section]:
-    """The section "How the definition of AI moves the figures" when the dataset holds several
-    definitions of AI work (else nothing); ``options`` are the report's
-    :class:`~biblio.tables.MetricOptions`, ``own`` its tables and summary."""
+    """The section "How the definition of AI moves the figures", when there is one.
+
+    Only when the dataset holds several definitions of AI work (else nothing); ``options`` are
+    the report's :class:`~biblio.tables.MetricOptions`, ``own`` its tables and summary.
+    """
     from biblio.tables import held_selections
 
     if len(held_selections(dataset.manifest)) < 2 or options.selection is None:
@@ -180,8 +182,9 @@ def write_report(
     out: Path,
     extra: Sequence[Section] = (),
 ) -> list[Path]:
-    """Write ``figures/*.png`` and ``.csv``, ``report.md`` and ``index.html`` into ``out``;
-    return the paths.
+    """Write the figures, ``report.md`` and ``index.html`` into ``out``; return the paths.
+
+    The figures are ``figures/*.png`` with their data as ``.csv``.
 
     ``extra`` sections (e.g. the benchmark's year-over-year changes) go after the headlines.
     """

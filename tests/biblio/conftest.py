@@ -18,7 +18,7 @@ import pytest
 
 @contextlib.contextmanager
 def _locked(root: Path, name: str) -> Iterator[None]:
-    with open(root / f"{name}.lock", "w") as lock:
+    with (root / f"{name}.lock").open("w") as lock:
         try:
             import fcntl
 

@@ -92,7 +92,9 @@ def test_bad_options_give_one_line_and_exit_2(
 ) -> None:
     code, _, err = run(capsys, "metrics", str(micro), *argv, "--out", str(tmp_path / "m"))
     assert code == 2
-    assert message in err and err.count("\n") == 1 and err.startswith("biblio: error: ")
+    assert message in err
+    assert err.count("\n") == 1
+    assert err.startswith("biblio: error: ")
     assert not (tmp_path / "m").exists() or not any((tmp_path / "m").iterdir())
 
 
@@ -102,12 +104,14 @@ def test_missing_and_malformed_datasets(
     code, _, err = run(
         capsys, "--cache", str(tmp_path), "metrics", "nope", "--out", str(tmp_path / "m")
     )
-    assert code == 2 and "dataset 'nope' not found" in err
+    assert code == 2
+    assert "dataset 'nope' not found" in err
     broken = tmp_path / "broken"
     shutil.copytree(micro, broken)
     (broken / "works.arrow").write_bytes(b"not arrow at all")
     code, _, err = run(capsys, "metrics", str(broken), "--out", str(tmp_path / "m"))
-    assert code == 2 and "works.arrow: not a readable Arrow IPC file" in err
+    assert code == 2
+    assert "works.arrow: not a readable Arrow IPC file" in err
     assert err.count("\n") == 1
 
 

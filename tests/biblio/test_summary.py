@@ -32,7 +32,8 @@ def test_written_summary_reads_back_to_the_same_bytes(
     text = (tmp_path / "m" / "summary.json").read_text("utf-8")
     summary = Summary.loads(text)
     assert summary.dumps() == text
-    assert summary.dataset is not None and summary.dataset.name == dataset
+    assert summary.dataset is not None
+    assert summary.dataset.name == dataset
     assert summary.dataset.manifest == json.loads(text)["dataset"]["manifest"]
     head = summary.years[max(summary.years)]
     assert all(isinstance(leader, Leader) for leader in head.citation_share_leader.values())

@@ -175,7 +175,9 @@ def test_asymmetry_is_null_without_coauthorship() -> None:
         [work("W1", 2024), work("W2", 2024)], [author("W1", 0, ["CN"]), author("W2", 0, ["US"])]
     )
     row = asymmetry(c, pairs=pair_grid([("CN", "US")], c)).collect().row(0, named=True)
-    assert row["asymmetry"] is None and row["salton"] == 0.0 and row["leadership_asymmetry"] is None
+    assert row["asymmetry"] is None
+    assert row["salton"] == 0.0
+    assert row["leadership_asymmetry"] is None
 
 
 # Lineage is not in hierarchy order: I3's lineage lists itself, its grandparent I1 and parent I2.
@@ -302,10 +304,13 @@ def test_network_measures_on_a_triangle_with_a_tail() -> None:
         ("GB", "US", 1),
     ]
     by_unit = {r["unit"]: r for r in nodes.iter_rows(named=True)}
-    assert by_unit["GB"]["partners"] == 3 and by_unit["GB"]["strength"] == 3
-    assert by_unit["CN"]["top_partner"] == "US" and by_unit["FR"]["top_partner"] == "GB"
+    assert by_unit["GB"]["partners"] == 3
+    assert by_unit["GB"]["strength"] == 3
+    assert by_unit["CN"]["top_partner"] == "US"
+    assert by_unit["FR"]["top_partner"] == "GB"
     assert max(nodes["eigenvector"]) == pytest.approx(1.0)
     assert sum(nodes["pagerank"]) == pytest.approx(1.0)
     # GB is the only bridge to FR: every FR shortest path crosses it.
-    assert by_unit["GB"]["betweenness"] >= 2 and by_unit["FR"]["betweenness"] == 0
+    assert by_unit["GB"]["betweenness"] >= 2
+    assert by_unit["FR"]["betweenness"] == 0
     assert by_unit["US"]["intl_rate"] == 1.0
