@@ -50,6 +50,7 @@ __all__ = [
     "DPI",
     "OKABE_ITO",
     "Counting",
+    "Data",
     "alt_text",
     "check_counting",
     "counting_label",
@@ -141,7 +142,11 @@ def counting_label(counting: str) -> str:
     return f"{counting} counting"
 
 
-def table(data: Mapping[str, pl.DataFrame] | pl.DataFrame, name: str) -> pl.DataFrame:
+#: What a plot function takes: the tables by name, or the one table it draws.
+Data = Mapping[str, pl.DataFrame] | pl.DataFrame
+
+
+def table(data: Data, name: str) -> pl.DataFrame:
     """Table ``name`` of a mapping of tables, or ``data`` itself when it is one table."""
     if isinstance(data, pl.DataFrame):
         return data

@@ -31,6 +31,7 @@ from biblio.plot._base import (
     NOTE_SIZE,
     OKABE_ITO,
     TICK_SIZE,
+    Data,
     check_counting,
     count,
     countries_only,
@@ -53,7 +54,6 @@ if TYPE_CHECKING:
 
 __all__ = ["plot_citation_impact", "plot_citation_shares", "plot_citation_trend"]
 
-Data = Mapping[str, pl.DataFrame] | pl.DataFrame
 _SUFFIX = {"fractional": "frac", "full": "full"}
 #: A year whose citations are under this share of the peak year's is not drawn (and said so):
 #: OpenAlex's counts_by_year keeps only the last ten citing years.

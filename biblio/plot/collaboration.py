@@ -20,7 +20,7 @@ the largest flow among these countries (full counting; only 17 works)
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -34,6 +34,7 @@ from biblio.plot._base import (
     NOTE_SIZE,
     OKABE_ITO,
     TICK_SIZE,
+    Data,
     check_counting,
     countries_only,
     finish,
@@ -53,8 +54,6 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 __all__ = ["cell_text", "plot_asymmetry", "plot_flows"]
-
-Data = Mapping[str, pl.DataFrame] | pl.DataFrame
 
 
 def cell_text(share: float | None) -> str:

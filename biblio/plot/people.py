@@ -14,7 +14,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import matplotlib.ticker as mticker
@@ -25,6 +25,7 @@ from biblio.plot._base import (
     GREY,
     NOTE_SIZE,
     OKABE_ITO,
+    Data,
     check_counting,
     count,
     countries_only,
@@ -45,8 +46,6 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 __all__ = ["plot_coverage", "plot_institutions_above", "plot_researchers"]
-
-Data = Mapping[str, pl.DataFrame] | pl.DataFrame
 
 
 def _hbars(ax: Axes, rows: pl.DataFrame, value: str, text: Sequence[str]) -> None:
