@@ -155,15 +155,21 @@ def _eigenvector(graph: ig.Graph) -> list[float]:
     return values
 
 
-def network_tables(corpus: Corpus, *, units: Sequence[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+def network_tables(
+    corpus: Corpus, *, units: Sequence[str], coauthored: pl.LazyFrame | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """``network_nodes`` and ``network_edges`` of the country ``units``, every year.
 
     Each year's graph holds every country with an attributed work in the corpus, whatever
     ``units`` lists (METRICS.md §5): a country's partners, strength, top partner and
     centralities do not depend on which other units are asked for. ``units`` only chooses the
     rows written: the nodes of ``units`` and the edges between two of them.
+
+    ``coauthored`` may pass the flows' :func:`biblio.metrics.flows.coauthorship` frame when it
+    holds every pair of the corpus's countries (the default units): the edges are then read
+    from it instead of a second self-join of the works' countries.
     """
-    nodes, edges = _whole_network(corpus)
+    nodes, edges = _whole_network(corpus, coauthored)
     wanted = list(units)
     return (
         nodes.filter(pl.col("unit").is_in(wanted)),
@@ -171,8 +177,18 @@ def network_tables(corpus: Corpus, *, units: Sequence[str]) -> tuple[pl.DataFram
     )
 
 
-def _whole_network(corpus: Corpus) -> tuple[pl.DataFrame, pl.DataFrame]:
-    edges_lf, sizes_lf = _edges_and_sizes(corpus, corpus.countries())
+def _whole_network(
+    corpus: Corpus, coauthored: pl.LazyFrame | None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    countries = corpus.countries()
+    edges_lf, sizes_lf = _edges_and_sizes(corpus, countries)
+    if coauthored is not None:
+        edges_lf = coauthored.filter(
+            (pl.col("source") < pl.col("partner"))
+            & (pl.col("coauthored") > 0)
+            & pl.col("source").is_in(countries)
+            & pl.col("partner").is_in(countries)
+        ).select("source", "partner", "year", "coauthored")
     edges, sizes = pl.collect_all([edges_lf.sort("year", "source", "partner"), sizes_lf])
     edges = edges.select(EDGE_COLUMNS)
     both_ways = pl.concat(

@@ -175,7 +175,12 @@ def corpus_tables(
         "large_works": large_works(corpus),
     }
     tables = dict(zip(lazy, pl.collect_all(list(lazy.values())), strict=True))
-    tables["network_nodes"], tables["network_edges"] = network_tables(corpus, units=network_units)
+    # The flows hold every pair of countries when every country is a unit (the default): the
+    # network reads its edges from them instead of a second self-join.
+    every_pair = coauthored if set(corpus.countries()) <= set(units) else None
+    tables["network_nodes"], tables["network_edges"] = network_tables(
+        corpus, units=network_units, coauthored=every_pair
+    )
     return {name: _conform(name, tables[name]) for name in OUTPUT_TABLES}
 
 

@@ -63,3 +63,22 @@ def test_eigenvector_of_a_connected_graph_is_igraphs() -> None:
     ours = _eigenvector(graph)
     theirs = graph.eigenvector_centrality(scale=True, weights="weight")
     assert ours == pytest.approx([e / max(theirs) for e in theirs], rel=1e-12)
+
+
+def test_edges_read_from_the_flows_equal_the_networks_own(c400: Path) -> None:
+    """The default run reads the network's edges from the flows' co-authorship frame."""
+    from biblio.corpus import prepare
+    from biblio.metrics.flows import coauthorship, default_pairs
+    from biblio.network import network_tables
+    from biblio.tables import default_units
+
+    dataset = open_dataset(c400)
+    corpus = prepare(dataset.works, dataset.authorships, dataset.institutions).materialise()
+    countries = corpus.countries()
+    units = default_units(countries)
+    coauthored = coauthorship(corpus, pairs=default_pairs(units, corpus)).collect().lazy()
+    own = network_tables(corpus, units=countries)
+    reused = network_tables(corpus, units=countries, coauthored=coauthored)
+    assert own[1].height > 0
+    assert_frame_equal(reused[0], own[0])
+    assert_frame_equal(reused[1], own[1])
