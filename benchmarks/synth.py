@@ -44,9 +44,11 @@ __all__ = ["COUNTRIES", "FIRST_YEAR", "GENERATOR_VERSION", "LAST_YEAR", "ensure_
 
 #: Part of the cache key. 2: tables written in record batches, as ``biblio.io.write_table`` does
 #: since 11d4792 (polars reads one batch on one thread); the rows are those of version 1.
-GENERATOR_VERSION = 2
+#: 3: the works' ``selections`` column (every work meets ``subfield:1702``); rows as before.
+GENERATOR_VERSION = 3
 FIRST_YEAR, LAST_YEAR = 2015, 2024
 SNAPSHOT_YEAR = 2025  # counts_by_year covers SNAPSHOT_YEAR-9 .. SNAPSHOT_YEAR
+SELECTION = "subfield:1702"  # the definition every synthetic work meets
 OUT = Path(__file__).resolve().parent / "out"
 
 #: Lead-country weights (roughly the shares of AI output), Zipf-like.
@@ -344,6 +346,10 @@ def generate(works: int, seed: int, folder: Path) -> None:
                 np.datetime64("2025-06-01T00:00:00", "us")
                 + rng.integers(0, 86_400_000_000 * 30, works).astype("timedelta64[us]")
             ),
+            "selections": pa.LargeListArray.from_arrays(
+                pa.array(np.arange(works + 1), pa.int64()),
+                pa.array(np.full(works, SELECTION), pa.large_string()),
+            ),
         }
     )
     positions = pa.array(["first", "middle", "last"], pa.large_string())
@@ -369,8 +375,14 @@ def generate(works: int, seed: int, folder: Path) -> None:
             "seed": seed,
             "synthetic": True,
             "generator_version": GENERATOR_VERSION,
-            "selection": "subfield:1702",
+            "selection": SELECTION,
             "years": [FIRST_YEAR, LAST_YEAR],
+            "filters": {
+                "selection": SELECTION,
+                "selections": [SELECTION],
+                "years": [FIRST_YEAR, LAST_YEAR],
+                "types": [],
+            },
         },
     )
 

@@ -4,11 +4,17 @@
 corpus filters (paratext and retracted works dropped by default), their authorships, and, once
 for every table, the fractional weight of each (work, country) and the countries of each work's
 lead authorship. Works are keyed by an integer (``work``): the number in an OpenAlex ``W…`` id,
-or, for other ids, a row number, so joins and groupings never hash strings.
+or, for other ids, a row number, so joins and groupings never hash strings; authors likewise
+(``author``).
 
 Fractional weights are kept exact: ``frac(w, c) = num / den`` with integer ``num`` and
 ``den = n_w · L`` where ``L`` is the least common multiple of every authorship's country count.
 Sums of weights over a work's countries are integer sums, so they do not depend on row order.
+
+Every table is a sum over the works of a year, so a corpus can be cut into years
+(:meth:`Corpus.for_years`) and each year computed on its own; only the received-citation window
+(works of every earlier year) and the researcher window (authorships of the years before) reach
+back, and the cut keeps what they need.
 
 Examples
 --------
@@ -28,23 +34,25 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import reduce
 
 import polars as pl
 
-from biblio.units import Group, load_groups, membership_frame
+from biblio.units import Group, load_groups, members, membership_frame
 
 __all__ = [
     "Corpus",
     "corpus_countries",
     "corpus_years",
+    "country_units",
     "exact_sum",
     "prepare",
     "select_works",
     "work_units",
 ]
 
+_COUNTS_BY_YEAR = pl.List(pl.Struct({"year": pl.Int32, "cited_by_count": pl.Int64}))
 #: Beyond this many countries on one authorship, the common denominator would overflow int64.
 _MAX_EXACT_COUNTRIES = 36
 
@@ -71,16 +79,18 @@ class Corpus:
     works : ``work, year, publication_date, cited_by_count`` of every work in
         the corpus up to the last reported year (the received-citation and researcher windows
         reach back).
-    authorships : ``work, year, author_index, author_id, countries, institution_ids`` of the
-        works in the reported years and the researcher window before them; ``countries``
-        without repeats.
+    authorships : ``work, year, publication_date, author, countries, institution_ids`` of the
+        works in the reported years and the researcher window before them; ``author`` is an
+        integer key of ``author_id`` (null without one); ``countries`` and
+        ``institution_ids`` as the dataset lists them.
     institutions : the dataset's institution records.
-    work_country : ``work, country, num, den, frac`` for attributed works:
-        ``frac(w, c) = num / den``.
-    lead_country : ``work, country``: the countries of the lead authorship of each attributed
-        work of the reported years.
-    received : ``work, year, cites``: citations made in each reported year to works published
-        up to it.
+    work_country : ``work, year, country, num, den, frac`` for attributed works (``year`` is
+        the publication year): ``frac(w, c) = num / den``.
+    lead_country : ``work, year, country``: the countries of the lead authorship of each
+        work of the reported years that names two countries or more (only those can be
+        co-authored by two disjoint units).
+    received : ``work, year, cites``: citations made in each reported year to the attributed
+        works published up to it.
     years : the years reported.
     """
 
@@ -125,6 +135,28 @@ class Corpus:
             self.groups,
         )
 
+    def for_years(self, years: Sequence[int], *, window_years: int = 1) -> Corpus:
+        """The same corpus reporting ``years`` only (a subset of :attr:`years`).
+
+        Each year's tables depend only on its own works, the citations made in it and the
+        authorships of its researcher window (``window_years``), so computing the years one by
+        one gives the tables of all years at once, row for row, with a smaller working set.
+
+        >>> from biblio.metrics.testing import tiny_corpus
+        >>> tiny_corpus().for_years([2024]).years
+        [2024]
+        """
+        chosen = [y for y in self.years if y in set(years)]
+        window = sorted({y - k for y in chosen for k in range(max(window_years, 1))})
+        in_years = pl.col("year").is_in(chosen)
+        return replace(
+            self,
+            authorships=self.authorships.filter(pl.col("year").is_in(window)),
+            lead_country=self.lead_country.filter(in_years),
+            received=self.received.filter(in_years),
+            years=chosen,
+        )
+
 
 def select_works(
     works: pl.LazyFrame,
@@ -162,7 +194,7 @@ def corpus_countries(selected: pl.LazyFrame, authorships: pl.LazyFrame) -> list[
     found = (
         authorships.join(selected.select("work_id"), on="work_id", how="semi")
         .select(pl.col("countries").explode().drop_nulls().unique())
-        .collect()
+        .collect(engine="streaming")
     )
     return sorted(found["countries"].to_list())
 
@@ -197,7 +229,7 @@ def prepare(
 
     ``years`` are the reported years (default: every publication year of the corpus); the
     corpus keeps earlier works too, for the citation window, and the authorships of the
-    ``window_years - 1`` years before the first, for the researcher window.
+    ``window_years - 1`` years before each, for the researcher window.
     """
     selected = select_works(
         works, keep_paratext=keep_paratext, keep_retracted=keep_retracted, types=types
@@ -216,47 +248,81 @@ def prepare(
         selected = selected.with_row_index("work").with_columns(pl.col("work").cast(pl.Int64))
         keyed = authorships.join(selected.select("work_id", "work"), on="work_id", how="inner")
         selected = selected.drop("work_id")
-    first_year = (years[0] if years else 0) - max(window_years, 1) + 1
+    window = sorted({y - k for y in years for k in range(max(window_years, 1))})
     # The detail (author ids, institution lists) is needed only for the reported years and the
     # researcher window: join those works first, so the other authorships' lists never load.
     # (An eager key set lets the streaming engine drop rows batch by batch.)
-    in_window = selected.filter(pl.col("year") >= first_year).select("work", "year").collect()
-    detail = _distinct_countries(
-        keyed.select("work", "author_index", "author_id", "countries", "institution_ids")
+    in_window = (
+        selected.filter(pl.col("year").is_in(window))
+        .select("work", "year", "publication_date")
+        .collect()
+    )
+    detail = (
+        keyed.select("work", "author_id", "countries", "institution_ids")
         .filter(pl.col("work").is_in(in_window["work"].implode()))
         .join(in_window.lazy(), on="work", how="inner")
-        .select("work", "year", "author_index", "author_id", "countries", "institution_ids")
+        .select("work", "year", "publication_date", "author_id", "countries", "institution_ids")
         .collect(engine="streaming")
     )
-    keyed = keyed.select("work", "author_index", "is_corresponding", "countries").join(
-        selected.select("work"), on="work", how="semi"
-    )
+    publication = selected.select("work", "year").collect().sort("year", "work")
     # One row per authorship with its distinct countries (k of them): the weights, the lead and
     # the corpus' countries all come from this frame, collected once.
     authorship_countries = (
         _distinct_countries(
             keyed.select(
                 "work", "author_index", pl.col("is_corresponding").fill_null(False), "countries"
-            ).collect(engine="streaming")
+            )
+            .filter(pl.col("work").is_in(publication["work"].implode()))
+            .collect(engine="streaming")
         )
         .with_columns(pl.col("countries").list.len().cast(pl.Int64).alias("k"))
         .collect()
         .lazy()
     )
+    work_country = (  # in the order of publication: by year
+        publication.lazy()
+        .join(_work_country(authorship_countries), on="work", how="inner", maintain_order="left")
+        .select("work", "year", "country", "num", "den", "frac")
+        .collect()
+    )
+    # Only a work with two countries or more can be co-authored by two disjoint units, so only
+    # those works need their lead authorship (for led_by_source and led_by_partner).
+    international = (
+        work_country.lazy()
+        .filter(pl.col("year").is_in(years))
+        .group_by("work", "year")
+        .agg(pl.len().alias("n"))
+        .filter(pl.col("n") > 1)
+        .select("work", "year")
+    )
+    works_kept, lead_country, received = pl.collect_all(
+        [
+            selected.drop("counts_by_year"),
+            _lead_country(
+                authorship_countries.join(international.select("work"), on="work", how="semi")
+            ).join(international, on="work", how="inner"),
+            _received(selected, years).join(
+                work_country.lazy().select("work").unique(), on="work", how="semi"
+            ),
+        ]
+    )
     return Corpus(
-        selected.drop("counts_by_year"),
-        detail,
+        _year_sorted(works_kept).lazy(),
+        _year_sorted(_author_keys(detail)).lazy(),
         institutions,
-        _work_country(authorship_countries),
-        _lead_country(
-            authorship_countries.join(
-                selected.filter(pl.col("year").is_in(years)).select("work"), on="work", how="semi"
-            )
-        ),
-        _received(selected, years),
+        _year_sorted(work_country).lazy(),
+        _year_sorted(lead_country).lazy(),
+        _year_sorted(received).lazy(),
         list(years),
         groups if groups is not None else load_groups(),
     )
+
+
+def _year_sorted(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` in ascending ``year``, flagged so: then a filter on years is a slice."""
+    if frame["year"].is_sorted():
+        return frame.with_columns(pl.col("year").set_sorted())
+    return frame.sort("year")
 
 
 def _distinct_countries(frame: pl.DataFrame) -> pl.LazyFrame:
@@ -284,15 +350,30 @@ def _distinct_countries(frame: pl.DataFrame) -> pl.LazyFrame:
     return pl.concat([single, several])
 
 
+def _author_keys(detail: pl.DataFrame) -> pl.DataFrame:
+    """``detail`` with ``author_id`` replaced by an integer ``author``: the number of an
+    OpenAlex ``A…`` id, or, when some id has another shape, a code per distinct id."""
+    ids = pl.col("author_id")
+    canonical = ids.str.contains(r"^A[1-9][0-9]{0,17}$")  # one number per id, and back
+    if bool(detail.select((ids.is_not_null() & ~canonical).any()).item()):
+        key = ids.cast(pl.Categorical).to_physical().cast(pl.Int64)
+    else:
+        key = ids.str.slice(1).cast(pl.Int64)
+    return detail.with_columns(key.alias("author")).select(
+        "work", "year", "publication_date", "author", "countries", "institution_ids"
+    )
+
+
 def _received(selected: pl.LazyFrame, years: Sequence[int]) -> pl.LazyFrame:
     """``work, year, cites``: citations made in each reported year to works published up to it
     (the ``counts_by_year`` entry of that year; none when the work has no entry)."""
     entry = pl.element().struct.field("year").cast(pl.Int64)
+    counts = pl.col("counts_by_year").cast(_COUNTS_BY_YEAR)  # a no-op unless untyped (all null)
     return (
         selected.select(
             "work",
             pl.col("year").alias("published"),
-            pl.col("counts_by_year").list.eval(pl.element().filter(entry.is_in(list(years)))),
+            counts.list.eval(pl.element().filter(entry.is_in(list(years)))),
         )
         .explode("counts_by_year")
         .drop_nulls("counts_by_year")
@@ -307,13 +388,14 @@ def _work_country(authorship_countries: pl.LazyFrame) -> pl.LazyFrame:
     """frac(w, c): each authorship with a country carries 1/n_w, split over its countries.
 
     Computed as ``num / (n_w · L)`` where authorship ``a`` adds ``L / k_a`` to ``num`` for each
-    of its ``k_a`` countries and ``L`` is the lcm of all country counts.
+    of its ``k_a`` countries and ``L`` is the lcm of all country counts; the nums of a work
+    sum to ``n_w · L``, which is so its denominator.
     """
     with_country = authorship_countries.filter(pl.col("k") > 0)
     largest = with_country.select(pl.col("k").max()).collect().item() or 1
-    n_authorships = with_country.group_by("work").agg(pl.len().cast(pl.Int64).alias("n"))
     rows = with_country.select("work", "k", pl.col("countries").alias("country")).explode("country")
     if largest > _MAX_EXACT_COUNTRIES:  # pathological records: fall back to sorted float sums
+        n_authorships = with_country.group_by("work").agg(pl.len().cast(pl.Int64).alias("n"))
         return (
             rows.join(n_authorships, on="work")
             .group_by("work", "country")
@@ -324,14 +406,8 @@ def _work_country(authorship_countries: pl.LazyFrame) -> pl.LazyFrame:
     return (
         rows.group_by("work", "country")
         .agg((lcm // pl.col("k")).sum().alias("num"))
-        .join(n_authorships, on="work")
-        .select(
-            "work",
-            "country",
-            "num",
-            (pl.col("n") * lcm).alias("den"),
-            (pl.col("num") / (pl.col("n") * lcm)).alias("frac"),
-        )
+        .with_columns(pl.col("num").sum().over("work").alias("den"))
+        .select("work", "country", "num", "den", (pl.col("num") / pl.col("den")).alias("frac"))
     )
 
 
@@ -340,12 +416,14 @@ def _lead_country(authorship_countries: pl.LazyFrame) -> pl.LazyFrame:
     country, else the lowest ``author_index`` with a country (``work, country``)."""
     has_country = pl.col("k") > 0
     flagged = pl.col("is_corresponding")
+    index = pl.col("author_index")
     lead = (
         authorship_countries.group_by("work")
         .agg(
             flagged.sum().alias("n_flagged"),
-            pl.col("author_index").filter(flagged & has_country).first().alias("flagged"),
-            pl.col("author_index").filter(has_country).min().alias("first"),
+            # (the only flagged one when n_flagged is 1, so min() is "the" one)
+            pl.when(flagged & has_country).then(index).min().alias("flagged"),
+            pl.when(has_country).then(index).min().alias("first"),
         )
         .filter(pl.col("first").is_not_null())
         .select(
@@ -363,6 +441,13 @@ def _lead_country(authorship_countries: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
+def _identity_units(
+    units: Sequence[str], years: Sequence[int], groups: Mapping[str, Group]
+) -> set[str]:
+    """The units that are their own single member in every year (countries, in short)."""
+    return {u for u in units if all(members(u, y, groups) == {u} for y in years)}
+
+
 def work_units(
     rows: pl.LazyFrame,
     per_country: pl.LazyFrame,
@@ -373,17 +458,61 @@ def work_units(
 ) -> pl.LazyFrame:
     """Map per-country facts of works to units, with each unit's members of ``year``.
 
-    ``rows`` has ``work, year`` (the year whose members apply); ``per_country`` has
-    ``work, country`` (and ``num, den`` when ``fractional``). Returns one row per
-    (work, year, unit) the work belongs to, with ``frac(w, u)`` when ``fractional``.
+    ``rows`` has ``work, year`` (the year whose members apply) and may carry more columns;
+    ``per_country`` has ``work, country`` (and ``num, den`` when ``fractional``). Returns one
+    row per (work, year, unit) the work belongs to, with the other columns of ``rows`` and
+    ``frac(w, u)`` when ``fractional``.
     """
-    membership = membership_frame(units, corpus.years, corpus.groups)
     columns = ["work", "country", "num", "den"] if fractional else ["work", "country"]
-    joined = rows.join(per_country.select(columns), on="work", how="inner").join(
-        membership, on=["year", "country"], how="inner"
+    joined = rows.join(per_country.select(columns), on="work", how="inner")
+    return country_units(joined, units, corpus, fractional=fractional)
+
+
+def country_units(
+    rows: pl.LazyFrame,
+    units: Sequence[str],
+    corpus: Corpus,
+    *,
+    fractional: bool = False,
+    key: str = "work",
+) -> pl.LazyFrame:
+    """:func:`work_units` for rows that already carry ``work, year, country`` (and ``num,
+    den`` when ``fractional``): one row per (work, year, unit), with the other columns.
+    ``key`` names the column that plays the work (e.g. ``author``).
+
+    A country is its own unit, and a (work, country) row is already one per work: only the
+    rows of groups are grouped.
+
+    >>> from biblio.metrics.testing import tiny_corpus
+    >>> c = tiny_corpus()
+    >>> rows = c.work_country.select("work", "year", "country", "num", "den")
+    >>> country_units(rows, ["US", "EU27", "US+CN"], c, fractional=True).sort(
+    ...     "work", "unit").select("work", "unit", "frac").collect().rows()
+    [(1, 'US', 0.75), (1, 'US+CN', 1.0), (2, 'US', 1.0), (2, 'US+CN', 1.0)]
+    """
+    single = _identity_units(units, corpus.years, corpus.groups)
+    grouped = [u for u in units if u not in single]
+    weights = ["num", "den"] if fractional else []
+    extra = [
+        c for c in rows.collect_schema().names() if c not in (key, "year", "country", *weights)
+    ]
+    own = rows.filter(pl.col("country").is_in(sorted(single))).select(
+        key,
+        "year",
+        pl.col("country").alias("unit"),
+        *extra,
+        *([(pl.col("num") / pl.col("den")).alias("frac")] if fractional else []),
     )
-    if not fractional:
-        return joined.select("work", "year", "unit").unique()
-    return joined.group_by("work", "year", "unit").agg(
-        (pl.col("num").sum() / pl.col("den").first()).alias("frac")
-    )
+    parts = [own if fractional else own.unique()]
+    if grouped:
+        by_group = rows.join(
+            membership_frame(grouped, corpus.years, corpus.groups),
+            on=["year", "country"],
+            how="inner",
+        ).group_by(key, "year", "unit", *extra)
+        parts.append(
+            by_group.agg((pl.col("num").sum() / pl.col("den").first()).alias("frac"))
+            if fractional
+            else by_group.agg()
+        )
+    return pl.concat(parts)

@@ -21,52 +21,53 @@ Examples
 from __future__ import annotations
 
 import random
+import sys
 import warnings
 from collections.abc import Sequence
 
-import igraph as ig
 import polars as pl
 
 from biblio.corpus import Corpus
 from biblio.metrics._common import ratio
-from biblio.metrics.output import unit_works
+from biblio.metrics.flows import coauthored_pairs
 from biblio.schema import OUTPUT_TABLES
 
 __all__ = ["LEIDEN_SEED", "build_graph", "network_tables"]
+
+if "matplotlib" in sys.modules:
+    import igraph as ig
+else:
+    # igraph imports matplotlib.pyplot, when it finds it, for its own drawing, which biblio never
+    # uses (biblio.plot draws with matplotlib itself): half a second of every metrics run. Hide
+    # matplotlib while igraph loads (a None entry makes the import fail); import matplotlib
+    # before this module to keep igraph's matplotlib drawing.
+    sys.modules["matplotlib"] = None  # type: ignore[assignment]
+    try:
+        import igraph as ig
+    finally:
+        del sys.modules["matplotlib"]
 
 LEIDEN_SEED = 42
 NODE_COLUMNS = OUTPUT_TABLES["network_nodes"].names
 EDGE_COLUMNS = OUTPUT_TABLES["network_edges"].names
 
 
-def _edges_and_sizes(corpus: Corpus, units: Sequence[str]) -> tuple[pl.LazyFrame, pl.LazyFrame]:
-    members = unit_works(corpus, units).select("work", "year", "unit")
-    edges = (
-        members.join(members, on=["work", "year"], suffix="_partner")
-        .filter(pl.col("unit") < pl.col("unit_partner"))
-        .group_by(pl.col("unit").alias("source"), pl.col("unit_partner").alias("partner"), "year")
-        .agg(pl.len().cast(pl.Int64).alias("coauthored"))
-    )
-    # intl_rate: a country unit's works with any other country (a unit's own members aside).
-    countries_per_work = corpus.work_country.group_by("work").agg(
-        pl.col("country").alias("countries")
-    )
-    sizes = (
-        members.join(countries_per_work, on="work", how="left")
-        .with_columns(
-            (
-                pl.col("countries").list.set_difference(pl.concat_list(pl.col("unit"))).list.len()
-                > 0
-            ).alias("international")
-        )
-        .group_by("unit", "year")
+def _country_sizes(corpus: Corpus) -> pl.LazyFrame:
+    """``unit, year, works_full, intl_rate`` of every country with works in a reported year.
+
+    A work is international for a country when it names another country too (a country unit
+    has no other member), i.e. when it names two countries or more.
+    """
+    rows = corpus.work_country.filter(pl.col("year").is_in(corpus.years))
+    return (
+        rows.select("year", "country", (pl.len().over("work") > 1).alias("international"))
+        .group_by(pl.col("country").alias("unit"), "year")
         .agg(
             pl.len().cast(pl.Int64).alias("works_full"),
             pl.col("international").sum().alias("international"),
         )
         .with_columns(ratio(pl.col("international"), pl.col("works_full")).alias("intl_rate"))
     )
-    return edges, sizes
 
 
 def build_graph(edges: pl.DataFrame, nodes: pl.DataFrame, year: int) -> ig.Graph:
@@ -129,11 +130,29 @@ def _seeded_measures(graph: ig.Graph) -> dict[str, list[float | int]]:
     }
 
 
-def network_tables(corpus: Corpus, *, units: Sequence[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """``network_nodes`` and ``network_edges`` for the given (country) units, every year."""
-    edges_lf, sizes_lf = _edges_and_sizes(corpus, units)
-    edges, sizes = pl.collect_all([edges_lf.sort("year", "source", "partner"), sizes_lf])
-    edges = edges.select(EDGE_COLUMNS)
+def network_tables(
+    corpus: Corpus, *, units: Sequence[str], together: pl.LazyFrame | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``network_nodes`` and ``network_edges`` of the country ``units``, every reported year.
+
+    Each year's graph holds every country with works in that year, whatever ``units`` lists,
+    so a country's measures do not depend on the other units asked for; the tables keep the
+    nodes of ``units`` and the edges between two of them. ``together`` may pass a
+    :func:`biblio.metrics.flows.coauthored_pairs` frame computed over (at least) every country
+    of the corpus: the same co-authored pairs as the flows.
+    """
+    if together is None:
+        together = coauthored_pairs(corpus, units=corpus.countries())
+    sizes_lf = _country_sizes(corpus)
+    vertices = sizes_lf.select("unit", "year")
+    edges_lf = (
+        together.filter(pl.col("source") < pl.col("partner"))
+        .join(vertices.rename({"unit": "source"}), on=["source", "year"], how="semi")
+        .join(vertices.rename({"unit": "partner"}), on=["partner", "year"], how="semi")
+        .select(EDGE_COLUMNS)
+        .sort("year", "source", "partner")
+    )
+    edges, sizes = pl.collect_all([edges_lf, sizes_lf])
     both_ways = pl.concat(
         [edges, edges.rename({"source": "partner", "partner": "source"}).select(EDGE_COLUMNS)]
     )
@@ -146,8 +165,7 @@ def network_tables(corpus: Corpus, *, units: Sequence[str]) -> tuple[pl.DataFram
         .alias("top_partner"),
     )
     base = (
-        sizes.filter(pl.col("works_full") > 0)
-        .join(per_node, on=["unit", "year"], how="left")
+        sizes.join(per_node, on=["unit", "year"], how="left")
         .with_columns(pl.col("partners").fill_null(0), pl.col("strength").fill_null(0))
         .sort("year", "unit")
     )
@@ -166,5 +184,11 @@ def network_tables(corpus: Corpus, *, units: Sequence[str]) -> tuple[pl.DataFram
             pl.lit(None, pl.Float64).alias(c) for c in ("eigenvector", "betweenness", "pagerank")
         ).with_columns(pl.lit(None, pl.Int64).alias("community"))
     )
-    nodes = nodes.with_columns(pl.col("community").cast(pl.Int64)).select(NODE_COLUMNS)
+    listed = list(units)
+    nodes = (
+        nodes.filter(pl.col("unit").is_in(listed))
+        .with_columns(pl.col("community").cast(pl.Int64))
+        .select(NODE_COLUMNS)
+    )
+    edges = edges.filter(pl.col("source").is_in(listed) & pl.col("partner").is_in(listed))
     return nodes, edges

@@ -27,6 +27,7 @@ from biblio.metrics.coverage import coverage
 from biblio.metrics.flows import (
     DEFAULT_UNION_PAIRS,
     asymmetry,
+    coauthored_pairs,
     coauthorship,
     default_pairs,
     flows,
@@ -37,7 +38,7 @@ from biblio.metrics.institutions import (
     institution_units,
     institutions_above,
 )
-from biblio.metrics.output import output
+from biblio.metrics.output import output, unit_sizes, unit_works
 from biblio.metrics.researchers import researchers
 from biblio.schema import OUTPUT_TABLES
 from biblio.units import DEFAULT_GROUPS, check_unit, is_country, load_groups
@@ -121,9 +122,12 @@ def default_units(corpus_countries: Sequence[str]) -> list[str]:
 def corpus_tables(
     corpus: Corpus, options: MetricOptions, *, corpus_countries: Sequence[str] | None = None
 ) -> dict[str, pl.DataFrame]:
-    """Every table for a prepared corpus (see :func:`biblio.corpus.prepare`)."""
-    from biblio.network import network_tables
+    """Every table for a prepared corpus (see :func:`biblio.corpus.prepare`).
 
+    The years are computed one at a time (:meth:`biblio.corpus.Corpus.for_years`), so the
+    working set is one year's; only ``institutions_above`` waits for every year, because its
+    units include every country an institution of any reported year is in.
+    """
     _check_options(options)
     countries = list(corpus_countries) if corpus_countries is not None else corpus.countries()
     if options.units:
@@ -135,38 +139,79 @@ def corpus_tables(
     for pair in options.pairs:
         for unit in pair:
             check_unit(unit, corpus.groups, known=countries)
-    pairs = pl.concat(
-        [
-            default_pairs(units, corpus),
-            pair_grid([*DEFAULT_UNION_PAIRS, *options.pairs], corpus),
-        ]
-    ).unique(maintain_order=True)
-    network_units = [u for u in units if is_country(u) or u in countries]
-    counted = institution_output(corpus, rollup=options.rollup).collect().lazy()
-    inst_units = sorted(set(units) | set(institution_units(counted)))
-    coauthored = coauthorship(corpus, pairs=pairs).collect().lazy()
+    parts: dict[str, list[pl.DataFrame]] = {name: [] for name in OUTPUT_TABLES}
+    for year in corpus.years:
+        one = corpus.for_years([year], window_years=options.window_years)
+        for name, frame in _year_tables(one, options, units, countries).items():
+            parts[name].append(frame)
+    tables = {
+        name: pl.concat(frames) if frames else _empty(name)
+        for name, frames in parts.items()
+        if name != "institutions_above"
+    }
+    counted = tables["institution_output"].lazy()
+    tables["institutions_above"] = institutions_above(
+        corpus,
+        units=sorted(set(units) | set(institution_units(counted))),
+        threshold=options.threshold,
+        counted=counted,
+    ).collect()
+    return {name: _conform(name, tables[name]) for name in OUTPUT_TABLES}
+
+
+def _year_tables(
+    corpus: Corpus, options: MetricOptions, units: Sequence[str], countries: Sequence[str]
+) -> dict[str, pl.DataFrame]:
+    """Every table but ``institutions_above`` for a corpus of one reported year."""
+    from biblio.network import network_tables
+
+    pairs = (
+        pl.concat(
+            [
+                default_pairs(units, corpus),
+                pair_grid([*DEFAULT_UNION_PAIRS, *options.pairs], corpus),
+            ]
+        )
+        .unique(maintain_order=True)
+        .collect()
+        .lazy()
+    )
+    paired = {u for pair in (*DEFAULT_UNION_PAIRS, *options.pairs) for u in pair}
+    # One membership frame for every unit a table needs: the units, the pairs' units and every
+    # country (the network's vertices); one self-join of it for the flows and the network.
+    joined_units = sorted(set(units) | paired | set(countries))
+    members = unit_works(corpus, joined_units).collect().lazy()
+    sizes = unit_sizes(members).collect().lazy()
+    together = coauthored_pairs(corpus, units=joined_units, members=members).collect().lazy()
+    coauthored = coauthorship(corpus, pairs=pairs, together=together, sizes=sizes)
     lazy = {
-        "output": output(corpus, units=units),
-        "citation_shares": citation_shares(corpus, units=units),
+        "output": output(corpus, units=units, sizes=sizes),
+        "citation_shares": citation_shares(corpus, units=units, members=members),
         "flows": flows(corpus, pairs=pairs, coauthored=coauthored),
         "asymmetry": asymmetry(corpus, pairs=pairs, coauthored=coauthored),
-        "institutions_above": institutions_above(
-            corpus, units=inst_units, threshold=options.threshold, counted=counted
-        ),
-        "institution_output": counted,
+        "institution_output": institution_output(corpus, rollup=options.rollup),
         "researchers": researchers(
             corpus, units=units, min_works=options.min_works, window_years=options.window_years
         ),
         "coverage": coverage(corpus),
     }
     tables = dict(zip(lazy, pl.collect_all(list(lazy.values())), strict=True))
-    tables["network_nodes"], tables["network_edges"] = network_tables(corpus, units=network_units)
-    return {name: _conform(name, tables[name]) for name in OUTPUT_TABLES}
+    network_units = [u for u in units if is_country(u) or u in countries]
+    tables["network_nodes"], tables["network_edges"] = network_tables(
+        corpus, units=network_units, together=together
+    )
+    return tables
+
+
+def _empty(name: str) -> pl.DataFrame:
+    frame = pl.from_arrow(OUTPUT_TABLES[name].empty_table())
+    assert isinstance(frame, pl.DataFrame)
+    return frame
 
 
 def _conform(name: str, frame: pl.DataFrame) -> pl.DataFrame:
     schema = OUTPUT_TABLES[name]
-    out = pl.from_arrow(frame.select(schema.names).to_arrow().cast(schema))
+    out = pl.from_arrow(frame.select(schema.names).rechunk().to_arrow().cast(schema))
     assert isinstance(out, pl.DataFrame)
     return out
 

@@ -25,6 +25,7 @@ import polars as pl
 
 from biblio.corpus import Corpus, exact_sum, work_units
 from biblio.metrics._common import grid, ratio
+from biblio.metrics.output import unit_works
 
 __all__ = ["CITATION_COLUMNS", "citation_shares", "cited_works"]
 
@@ -42,29 +43,33 @@ CITATION_COLUMNS = [
 def cited_works(corpus: Corpus, window: str) -> pl.LazyFrame:
     """``work, year, cites`` of attributed works for each reported year, in ``window``."""
     if window == "published":
-        rows = corpus.works_in_years().select(
-            "work", "year", pl.col("cited_by_count").alias("cites")
+        attributed = corpus.work_country.filter(pl.col("year").is_in(corpus.years))
+        return (
+            corpus.works_in_years()
+            .select("work", "year", pl.col("cited_by_count").alias("cites"))
+            .join(attributed.select("work"), on="work", how="semi")
         )
-    elif window == "received":
-        rows = corpus.received
-    else:
-        raise ValueError(f"unknown citation window {window!r}")
-    return rows.join(corpus.attributed(), on="work", how="semi")
+    if window == "received":
+        return corpus.received  # attributed works only (see Corpus.received)
+    raise ValueError(f"unknown citation window {window!r}")
 
 
-def _window(corpus: Corpus, units: Sequence[str], window: str) -> pl.LazyFrame:
+def _window(
+    corpus: Corpus, units: Sequence[str], window: str, members: pl.LazyFrame | None
+) -> pl.LazyFrame:
     cited = cited_works(corpus, window)
     totals = cited.group_by("year").agg(pl.col("cites").sum().alias("total"))
-    per_unit = (
-        work_units(
-            cited.select("work", "year"), corpus.work_country, units, corpus, fractional=True
+    if window == "published":
+        chosen = unit_works(corpus, units) if members is None else members
+        in_units = chosen.filter(pl.col("unit").is_in(list(units))).select(
+            "work", "year", "unit", "frac"
         )
-        .join(cited, on=["work", "year"], how="inner")
-        .group_by("unit", "year")
-        .agg(
-            pl.col("cites").sum().alias("citations_full"),
-            exact_sum(pl.col("frac") * pl.col("cites")).alias("citations_frac"),
-        )
+        weighted = in_units.join(cited, on=["work", "year"], how="inner")
+    else:  # the members of the citing year
+        weighted = work_units(cited, corpus.work_country, units, corpus, fractional=True)
+    per_unit = weighted.group_by("unit", "year").agg(
+        pl.col("cites").sum().alias("citations_full"),
+        exact_sum(pl.col("frac") * pl.col("cites")).alias("citations_frac"),
     )
     return (
         grid(units, corpus)
@@ -84,8 +89,18 @@ def _window(corpus: Corpus, units: Sequence[str], window: str) -> pl.LazyFrame:
     )
 
 
-def citation_shares(corpus: Corpus, *, units: Sequence[str]) -> pl.LazyFrame:
-    """The ``citation_shares`` table: both windows, one row per unit, year and window."""
-    return pl.concat([_window(corpus, units, w) for w in ("published", "received")]).sort(
+def citation_shares(
+    corpus: Corpus,
+    *,
+    units: Sequence[str],
+    windows: Sequence[str] = ("published", "received"),
+    members: pl.LazyFrame | None = None,
+) -> pl.LazyFrame:
+    """The ``citation_shares`` table: one row per unit, year and window (both by default).
+
+    ``members`` may pass a :func:`biblio.metrics.output.unit_works` frame already computed
+    for (at least) ``units``.
+    """
+    return pl.concat([_window(corpus, units, w, members) for w in windows]).sort(
         "year", "unit", "window"
     )

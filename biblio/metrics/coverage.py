@@ -40,8 +40,13 @@ def coverage(corpus: Corpus) -> pl.LazyFrame:
     per_work = works.group_by("year").agg(pl.len().cast(pl.Int64).alias("works"))
     per_authorship = authorships.group_by("year").agg(
         pl.len().cast(pl.Int64).alias("authorships"),
-        (pl.col("countries").list.len() > 0).sum().cast(pl.Int64).alias("authorships_with_country"),
-        pl.col("author_id").drop_nulls().n_unique().cast(pl.Int64).alias("authors_with_id"),
+        pl.col("countries")
+        .list.eval(pl.element().is_not_null())
+        .list.any()
+        .sum()
+        .cast(pl.Int64)
+        .alias("authorships_with_country"),
+        pl.col("author").drop_nulls().n_unique().cast(pl.Int64).alias("authors_with_id"),
     )
     with_country = corpus.institutions.filter(pl.col("country_code").is_not_null()).select(
         "institution_id"
