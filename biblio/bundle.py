@@ -3,8 +3,9 @@
 :func:`build_benchmark` writes one folder::
 
     index.html, report.md, figures/*.png   the report (biblio.report), for one year
-    tables/<table>.parquet, .csv            every table of METRICS.md, every year of the dataset
-    tables/summary.json                     headline figures per year (biblio.tables.summarise)
+    tables/<table>.parquet, .csv            every table of METRICS.md for that year (as
+                                            ``biblio metrics --years YEAR`` writes them)
+    tables/summary.json                     its headline figures (biblio.tables.summarise)
     manifest.json                           the dataset's manifest, as it is
     datapackage.json                        a Frictionless Data Package describing every table
     CITATION.cff                            how to cite the bundle (and OpenAlex)
@@ -40,7 +41,13 @@ import pyarrow as pa
 
 from biblio.errors import InputError
 from biblio.io import atomic_write, file_sha256, open_dataset, publish_dataset
-from biblio.report.build import check_year, report_year, write_report
+from biblio.report.build import (
+    check_year,
+    dataset_years,
+    report_tables,
+    report_year,
+    write_report,
+)
 from biblio.report.document import Block, Paragraph, Section, Table
 from biblio.report.format import fmt_int, fmt_pct
 from biblio.report.published import INSTITUTION_UNITS, KEY_UNITS
@@ -519,10 +526,6 @@ def year_over_year(
 
 
 # -- the bundle --------------------------------------------------------------------------------
-def _read_tables(folder: Path) -> dict[str, pl.DataFrame]:
-    return {name: pl.read_parquet(folder / f"{name}.parquet") for name in OUTPUT_TABLES}
-
-
 def build_benchmark(
     dataset_path: Path,
     *,
@@ -537,7 +540,7 @@ def build_benchmark(
     ``out`` defaults to ``reports/benchmark-<year>``; an existing bundle there is replaced.
     """
     from biblio import __version__
-    from biblio.tables import MetricOptions, run_metrics
+    from biblio.tables import MetricOptions, summarise, write_tables
 
     if previous is not None and not (previous / "datapackage.json").is_file():
         raise InputError(
@@ -547,15 +550,19 @@ def build_benchmark(
     dataset = open_dataset(dataset_path)
     check_year(dataset, year)
     options = MetricOptions(threshold=threshold, groups=groups)
+    year = report_year(dataset_years(dataset, options), dataset.manifest, year)
     parent = out.parent if out is not None else Path("reports")
     staging = parent / f".{out.name if out is not None else 'benchmark'}.partial"
     if staging.exists():
         shutil.rmtree(staging)
     try:
-        run_metrics(dataset.path, options, out=staging / TABLES_DIR)
-        tables = _read_tables(staging / TABLES_DIR)
+        # What the report shows; the bundle's tables are those of its year.
+        tables = report_tables(dataset, options, year=year)
+        own = {name: frame.filter(pl.col("year") == year) for name, frame in tables.items()}
+        summary = summarise(own, options)
+        summary["dataset"] = {"name": dataset.name, "manifest": dataset.manifest}
+        write_tables(own, summary, staging / TABLES_DIR)
         summary = json.loads((staging / TABLES_DIR / "summary.json").read_text("utf-8"))
-        year = report_year(tables, dataset.manifest, year)
         final = out if out is not None else parent / f"benchmark-{year}"
         extra: Sequence[Section] = ()
         if previous is not None:

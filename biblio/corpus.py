@@ -80,18 +80,24 @@ class Corpus:
         the corpus up to the last reported year (the received-citation and researcher windows
         reach back).
     authorships : ``work, year, publication_date, author, countries, institution_ids`` of the
-        works in the reported years and the researcher window before them; ``author`` is an
-        integer key of ``author_id`` (null without one); ``countries`` and
-        ``institution_ids`` as the dataset lists them.
+        works of the years in memory (``loaded``: by default the reported years and the
+        researcher window before them); ``author`` is an integer key of ``author_id`` (null
+        without one); ``countries`` and ``institution_ids`` as the dataset lists them.
     institutions : the dataset's institution records.
     work_country : ``work, year, country, num, den, frac`` for attributed works (``year`` is
         the publication year): ``frac(w, c) = num / den``.
     lead_country : ``work, year, country``: the countries of the lead authorship of each
-        work of the reported years that names two countries or more (only those can be
-        co-authored by two disjoint units).
+        work that names two countries or more (only those can be co-authored by two disjoint
+        units), for the years in memory.
     received : ``work, year, cites``: citations made in each reported year to the attributed
         works published up to it.
     years : the years reported.
+    groups : the unit groups (:func:`biblio.units.load_groups`).
+    source, lead_source : the authorships and the lead countries of every year up to the
+        last reported one, as ``authorships`` and ``lead_country`` but read from the dataset
+        when asked (``author`` is then the id itself): what :meth:`for_years` reads for years
+        not in memory.
+    loaded : the years whose authorships and lead countries are in memory.
     """
 
     works: pl.LazyFrame
@@ -102,6 +108,9 @@ class Corpus:
     received: pl.LazyFrame
     years: list[int]
     groups: Mapping[str, Group] = field(default_factory=load_groups)
+    source: pl.LazyFrame | None = None
+    lead_source: pl.LazyFrame | None = None
+    loaded: tuple[int, ...] = ()
 
     def works_in_years(self) -> pl.LazyFrame:
         """``W_Y`` for every reported year: ``work, year, cited_by_count``."""
@@ -118,21 +127,19 @@ class Corpus:
         return sorted(found["country"].to_list())
 
     def materialise(self) -> Corpus:
-        """Collect the shared frames once, so that every table reuses them."""
+        """Collect the shared frames once, so that every table reuses them (:func:`prepare`
+        already returns them collected; a view of :meth:`for_years` is only filtered)."""
         frames = pl.collect_all(
-            [self.works, self.authorships, self.work_country, self.lead_country, self.received],
-            engine="streaming",
+            [self.works, self.authorships, self.work_country, self.lead_country, self.received]
         )
         works, authorships, work_country, lead_country, received = (f.lazy() for f in frames)
-        return Corpus(
-            works,
-            authorships,
-            self.institutions,
-            work_country,
-            lead_country,
-            received,
-            self.years,
-            self.groups,
+        return replace(
+            self,
+            works=works,
+            authorships=authorships,
+            work_country=work_country,
+            lead_country=lead_country,
+            received=received,
         )
 
     def for_years(self, years: Sequence[int], *, window_years: int = 1) -> Corpus:
@@ -149,10 +156,16 @@ class Corpus:
         chosen = [y for y in self.years if y in set(years)]
         window = sorted({y - k for y in chosen for k in range(max(window_years, 1))})
         in_years = pl.col("year").is_in(chosen)
+        authorships = self.authorships
+        if self.source is not None and not set(window) <= set(self.loaded):
+            authorships = self.source
+        lead_country = self.lead_country
+        if self.lead_source is not None and not set(chosen) <= set(self.loaded):
+            lead_country = self.lead_source
         return replace(
             self,
-            authorships=self.authorships.filter(pl.col("year").is_in(window)),
-            lead_country=self.lead_country.filter(in_years),
+            authorships=authorships.filter(pl.col("year").is_in(window)),
+            lead_country=lead_country.filter(in_years),
             received=self.received.filter(in_years),
             years=chosen,
         )
@@ -224,12 +237,15 @@ def prepare(
     keep_retracted: bool = False,
     types: Sequence[str] | None = None,
     groups: Mapping[str, Group] | None = None,
+    detail_years: Sequence[int] | None = None,
 ) -> Corpus:
     """Apply the corpus filters and derive the shared per-work frames.
 
     ``years`` are the reported years (default: every publication year of the corpus); the
-    corpus keeps earlier works too, for the citation window, and the authorships of the
-    ``window_years - 1`` years before each, for the researcher window.
+    corpus keeps earlier works too, for the citation window. The authorships of
+    ``detail_years`` (default: ``years``) and of the ``window_years - 1`` years before each,
+    for the researcher window, are read into memory; the other years' are read from the
+    dataset when a table asks for them (see :attr:`Corpus.source`).
     """
     selected = select_works(
         works, keep_paratext=keep_paratext, keep_retracted=keep_retracted, types=types
@@ -248,22 +264,8 @@ def prepare(
         selected = selected.with_row_index("work").with_columns(pl.col("work").cast(pl.Int64))
         keyed = authorships.join(selected.select("work_id", "work"), on="work_id", how="inner")
         selected = selected.drop("work_id")
-    window = sorted({y - k for y in years for k in range(max(window_years, 1))})
-    # The detail (author ids, institution lists) is needed only for the reported years and the
-    # researcher window: join those works first, so the other authorships' lists never load.
-    # (An eager key set lets the streaming engine drop rows batch by batch.)
-    in_window = (
-        selected.filter(pl.col("year").is_in(window))
-        .select("work", "year", "publication_date")
-        .collect()
-    )
-    detail = (
-        keyed.select("work", "author_id", "countries", "institution_ids")
-        .filter(pl.col("work").is_in(in_window["work"].implode()))
-        .join(in_window.lazy(), on="work", how="inner")
-        .select("work", "year", "publication_date", "author_id", "countries", "institution_ids")
-        .collect(engine="streaming")
-    )
+    detailed = years if detail_years is None else sorted(detail_years)
+    window = sorted({y - k for y in detailed for k in range(max(window_years, 1))})
     publication = selected.select("work", "year").collect().sort("year", "work")
     # One row per authorship with its distinct countries (k of them): the weights, the lead and
     # the corpus' countries all come from this frame, collected once.
@@ -284,43 +286,87 @@ def prepare(
         .join(_work_country(authorship_countries), on="work", how="inner", maintain_order="left")
         .select("work", "year", "country", "num", "den", "frac")
         .collect()
+        .with_columns(pl.col("year").set_sorted())
     )
     # Only a work with two countries or more can be co-authored by two disjoint units, so only
     # those works need their lead authorship (for led_by_source and led_by_partner).
     international = (
         work_country.lazy()
-        .filter(pl.col("year").is_in(years))
         .group_by("work", "year")
         .agg(pl.len().alias("n"))
         .filter(pl.col("n") > 1)
         .select("work", "year")
     )
-    works_kept, lead_country, received = pl.collect_all(
-        [
-            selected.drop("counts_by_year"),
-            _lead_country(
-                authorship_countries.join(international.select("work"), on="work", how="semi")
-            ).join(international, on="work", how="inner"),
-            _received(selected, years).join(
-                work_country.lazy().select("work").unique(), on="work", how="semi"
-            ),
-        ]
+    in_memory = international.filter(pl.col("year").is_in(window))
+    works_kept, lead_country, received = (
+        _year_sorted(frame)
+        for frame in pl.collect_all(
+            [
+                selected.drop("counts_by_year"),
+                _lead_country(
+                    authorship_countries.join(in_memory.select("work"), on="work", how="semi")
+                ).join(in_memory, on="work", how="inner"),
+                _received(selected, years).join(
+                    work_country.lazy().select("work").unique(), on="work", how="semi"
+                ),
+            ]
+        )
     )
+    del authorship_countries  # before the detail is read: the two are the largest frames
+    # The detail (author ids, institution lists) is needed only for the reported years and the
+    # researcher window: join those works first, so the other authorships' lists never load.
+    # (An eager key set lets the streaming engine drop rows batch by batch.)
+    in_window = works_kept.filter(pl.col("year").is_in(window)).select(
+        "work", "year", "publication_date"
+    )
+    # (Not sorted by year, unlike the smaller frames: a sorted copy would double the largest
+    # frame; a year's rows are gathered once per year instead, see corpus_tables.)
+    detail = _author_keys(
+        keyed.select("work", "author_id", "countries", "institution_ids")
+        .filter(pl.col("work").is_in(in_window["work"].implode()))
+        .join(in_window.lazy(), on="work", how="inner")
+        .select("work", "year", "publication_date", "author_id", "countries", "institution_ids")
+        .collect(engine="streaming")
+    )
+    # The other years' authorships and leads, read from the dataset if a table asks for them.
+    source = keyed.select("work", "author_id", "countries", "institution_ids").join(
+        works_kept.lazy().select("work", "year", "publication_date"), on="work", how="inner"
+    )
+    lead_source = _lead_country(
+        keyed.select(
+            "work",
+            "author_index",
+            pl.col("is_corresponding").fill_null(False),
+            pl.col("countries").list.drop_nulls().list.unique(maintain_order=True),
+        )
+        .with_columns(pl.col("countries").list.len().cast(pl.Int64).alias("k"))
+        .join(international.select("work"), on="work", how="semi")
+    ).join(international, on="work", how="inner")
     return Corpus(
-        _year_sorted(works_kept).lazy(),
-        _year_sorted(_author_keys(detail)).lazy(),
+        works_kept.lazy(),
+        (_year_sorted(detail) if detail["year"].is_sorted() else detail).lazy(),
         institutions,
-        _year_sorted(work_country).lazy(),
-        _year_sorted(lead_country).lazy(),
-        _year_sorted(received).lazy(),
+        work_country.lazy(),
+        lead_country.lazy(),
+        received.lazy(),
         list(years),
         groups if groups is not None else load_groups(),
+        source.select(
+            "work",
+            "year",
+            "publication_date",
+            pl.col("author_id").alias("author"),
+            "countries",
+            "institution_ids",
+        ),
+        lead_source,
+        tuple(window),
     )
 
 
 def _year_sorted(frame: pl.DataFrame) -> pl.DataFrame:
     """``frame`` in ascending ``year``, flagged so: then a filter on years is a slice."""
-    if frame["year"].is_sorted():
+    if frame["year"].is_sorted():  # e.g. one year
         return frame.with_columns(pl.col("year").set_sorted())
     return frame.sort("year")
 

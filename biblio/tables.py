@@ -44,12 +44,16 @@ from biblio.schema import OUTPUT_TABLES
 from biblio.units import DEFAULT_GROUPS, check_unit, is_country, load_groups
 
 __all__ = [
+    "TREND_TABLES",
     "MetricOptions",
+    "Trend",
     "compute_tables",
     "corpus_tables",
     "default_units",
     "run_metrics",
     "summarise",
+    "trend_tables",
+    "write_tables",
 ]
 
 log = logging.getLogger(__name__)
@@ -130,18 +134,11 @@ def corpus_tables(
     """
     _check_options(options)
     countries = list(corpus_countries) if corpus_countries is not None else corpus.countries()
-    if options.units:
-        units = list(dict.fromkeys(options.units))
-        for unit in units:
-            check_unit(unit, corpus.groups, known=countries)
-    else:
-        units = default_units(countries)
-    for pair in options.pairs:
-        for unit in pair:
-            check_unit(unit, corpus.groups, known=countries)
+    units = _units(options, corpus, countries)
     parts: dict[str, list[pl.DataFrame]] = {name: [] for name in OUTPUT_TABLES}
     for year in corpus.years:
-        one = corpus.for_years([year], window_years=options.window_years)
+        # Each year's rows gathered once, for the several tables that read them.
+        one = corpus.for_years([year], window_years=options.window_years).materialise()
         for name, frame in _year_tables(one, options, units, countries).items():
             parts[name].append(frame)
     tables = {
@@ -157,6 +154,18 @@ def corpus_tables(
         counted=counted,
     ).collect()
     return {name: _conform(name, tables[name]) for name in OUTPUT_TABLES}
+
+
+def _units(options: MetricOptions, corpus: Corpus, countries: Sequence[str]) -> list[str]:
+    """The units of the per-unit tables (``--units`` or the defaults), after checking every
+    unit named in the options."""
+    units = list(dict.fromkeys(options.units or ()))
+    for unit in units:
+        check_unit(unit, corpus.groups, known=countries)
+    for pair in options.pairs:
+        for unit in pair:
+            check_unit(unit, corpus.groups, known=countries)
+    return units or default_units(countries)
 
 
 def _year_tables(
@@ -216,8 +225,39 @@ def _conform(name: str, frame: pl.DataFrame) -> pl.DataFrame:
     return out
 
 
-def compute_tables(dataset: Dataset, options: MetricOptions) -> dict[str, pl.DataFrame]:
-    """Every table of METRICS.md for a dataset opened with :func:`biblio.io.open_dataset`."""
+@dataclass(frozen=True)
+class Trend:
+    """Rows of one table for every year a computation does not report, for trend figures.
+
+    A report shows every table of its year, but of the other years only a few figures (a
+    citation share over the years, the coverage of every year): asking for those rows
+    instead of every table of every year keeps its cost that of one year. ``table`` is one of
+    :data:`TREND_TABLES`; ``units`` default to those of the full tables; ``windows`` are the
+    citation windows of ``citation_shares``.
+    """
+
+    table: str
+    units: tuple[str, ...] | None = None
+    windows: tuple[str, ...] = ("published", "received")
+
+    def __post_init__(self) -> None:
+        if self.table not in TREND_TABLES:
+            raise ValueError(f"no trend of {self.table!r}: choose from {', '.join(TREND_TABLES)}")
+
+
+#: The tables a :class:`Trend` can ask for: those that need no authorship of the trend years
+#: in memory (coverage reads them from the dataset in one streaming pass).
+TREND_TABLES = ("output", "citation_shares", "coverage")
+
+
+def compute_tables(
+    dataset: Dataset, options: MetricOptions, *, trends: Sequence[Trend] = ()
+) -> dict[str, pl.DataFrame]:
+    """Every table of METRICS.md for a dataset opened with :func:`biblio.io.open_dataset`.
+
+    ``trends`` add, for every other year of the dataset, the rows they ask for: each of their
+    tables then holds every table row of the reported years and those rows of the others.
+    """
     _check_options(options)
     groups = load_groups(options.groups)
     selected = select_works(
@@ -233,23 +273,57 @@ def compute_tables(dataset: Dataset, options: MetricOptions) -> dict[str, pl.Dat
             f"(selection {selection}); check its years and selection"
         )
     years = _report_years(present, options.years)
+    others = [y for y in present if y not in years] if trends else []
     corpus = prepare(
         dataset.works,
         dataset.authorships,
         dataset.institutions,
-        years=years,
+        years=sorted([*years, *others]),
+        detail_years=years,
         window_years=options.window_years,
         groups=groups,
         keep_paratext=options.keep_paratext,
         keep_retracted=options.keep_retracted,
-    ).materialise()
+    )
     # Default units come from the whole corpus, also the years after the last reported one.
     countries = (
         corpus.countries()
-        if years[-1] == present[-1]
+        if corpus.years[-1] == present[-1]
         else corpus_countries(selected, dataset.authorships)
     )
-    return corpus_tables(corpus, options, corpus_countries=countries)
+    reported = corpus.for_years(years, window_years=options.window_years)
+    tables = corpus_tables(reported, options, corpus_countries=countries)
+    if not others:
+        return tables
+    rows = trend_tables(corpus.for_years(others), trends, _units(options, corpus, countries))
+    for name, frame in rows.items():
+        merged = pl.concat([tables[name], _conform(name, frame)]).sort("year", maintain_order=True)
+        tables[name] = merged
+    return tables
+
+
+def trend_tables(
+    corpus: Corpus, trends: Sequence[Trend], units: Sequence[str]
+) -> dict[str, pl.DataFrame]:
+    """The rows ``trends`` ask for, for every year of ``corpus`` (see :class:`Trend`);
+    ``units`` are those of a trend that names none. Two trends of one table are merged."""
+    parts: dict[str, list[pl.DataFrame]] = {}
+    for trend in trends:
+        chosen = list(trend.units) if trend.units is not None else list(units)
+        if trend.table == "coverage":  # the authorships of every year, in one streaming pass
+            lazy = coverage(corpus)
+        elif trend.table == "output":
+            lazy = output(corpus, units=chosen)
+        else:
+            lazy = citation_shares(corpus, units=chosen, windows=trend.windows)
+        parts.setdefault(trend.table, []).append(lazy.collect(engine="streaming"))
+    keys = {"output": ["unit"], "citation_shares": ["unit", "window"], "coverage": []}
+    return {
+        name: pl.concat(frames)
+        .unique(["year", *keys[name]], keep="first")
+        .sort("year", *keys[name])
+        for name, frames in parts.items()
+    }
 
 
 def _value(frame: pl.DataFrame, column: str, **where: Any) -> Any:
@@ -323,13 +397,9 @@ def summarise(tables: dict[str, pl.DataFrame], options: MetricOptions) -> dict[s
     return {"definitions": options.describe(), "years": by_year}
 
 
-def run_metrics(dataset: str | Path, options: MetricOptions, *, out: Path) -> list[Path]:
-    """Write every table as ``out/<table>.parquet`` and ``.csv``, plus ``out/summary.json``.
-
-    Each file appears whole or not at all.
-    """
-    opened = open_dataset(dataset)
-    tables = compute_tables(opened, options)
+def write_tables(tables: dict[str, pl.DataFrame], summary: dict[str, Any], out: Path) -> list[Path]:
+    """Write every table as ``out/<table>.parquet`` and ``.csv``, plus ``summary`` as
+    ``out/summary.json``; each file appears whole or not at all."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for name, frame in tables.items():
@@ -341,10 +411,20 @@ def run_metrics(dataset: str | Path, options: MetricOptions, *, out: Path) -> li
                 else:
                     frame.write_csv(tmp)
             written.append(path)
-    summary = summarise(tables, options)
-    summary["dataset"] = {"name": opened.name, "manifest": opened.manifest}
     with atomic_write(out / "summary.json") as fh:
         json.dump(summary, fh, indent=2, sort_keys=True, default=str)
         fh.write("\n")
     written.append(out / "summary.json")
     return written
+
+
+def run_metrics(dataset: str | Path, options: MetricOptions, *, out: Path) -> list[Path]:
+    """Write every table as ``out/<table>.parquet`` and ``.csv``, plus ``out/summary.json``.
+
+    Each file appears whole or not at all.
+    """
+    opened = open_dataset(dataset)
+    tables = compute_tables(opened, options)
+    summary = summarise(tables, options)
+    summary["dataset"] = {"name": opened.name, "manifest": opened.manifest}
+    return write_tables(tables, summary, out)

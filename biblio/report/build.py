@@ -1,7 +1,8 @@
 """Building the report: tables → document → Markdown and HTML → files, for one year.
 
-:func:`build_report` computes every table of a dataset (:func:`biblio.tables.compute_tables`)
-and :func:`write_report` turns them into a :class:`~biblio.report.document.Document`
+:func:`build_report` computes what the report shows (:func:`report_tables`: every table of its
+year, and of the other years only the rows of its trend figures, :data:`REPORT_TRENDS`) and
+:func:`write_report` turns them into a :class:`~biblio.report.document.Document`
 (:func:`report_document`), renders it twice and writes, each file whole or not at all::
 
     figures/<name>.png   every figure of the document
@@ -15,9 +16,7 @@ it was built, so the same tables give byte-identical files.
 
 Examples
 --------
->>> import polars as pl
->>> cov = pl.DataFrame({"year": [2023, 2024, 2025]})
->>> report_year({"coverage": cov}, {"created": "2025-06-01T00:00:00+00:00"}, None)
+>>> report_year([2023, 2024, 2025], {"created": "2025-06-01T00:00:00+00:00"}, None)
 2024
 """
 
@@ -26,11 +25,13 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from biblio.corpus import corpus_years, select_works
 from biblio.errors import UsageError
 from biblio.io import Dataset, atomic_write, open_dataset
 from biblio.report.comparison import published_section
@@ -49,11 +50,16 @@ from biblio.report.headlines import headline_sentences
 from biblio.report.html import render_html
 from biblio.report.main_tables import tables_section
 from biblio.report.markdown import render_markdown
+from biblio.report.published import read_published_figures
+from biblio.tables import MetricOptions, Trend, compute_tables, summarise
 
 __all__ = [
+    "REPORT_TRENDS",
     "build_report",
     "check_year",
+    "dataset_years",
     "report_document",
+    "report_tables",
     "report_year",
     "write_report",
 ]
@@ -63,15 +69,14 @@ log = logging.getLogger(__name__)
 FIGURES_DIR = "figures"
 
 
-def report_year(
-    tables: Mapping[str, pl.DataFrame], manifest: Mapping[str, Any], year: int | None
-) -> int:
+def report_year(years: Sequence[int], manifest: Mapping[str, Any], year: int | None) -> int:
     """The year to report: ``year`` if the dataset has it, else the latest complete year.
 
-    The latest complete year is the latest year with works that ended before the dataset was
-    fetched (``manifest["created"]``), or the latest year when none did.
+    ``years`` are the dataset's years with works (:func:`dataset_years`). The latest complete
+    year is the latest year with works that ended before the dataset was fetched
+    (``manifest["created"]``), or the latest year when none did.
     """
-    years = sorted(tables["coverage"]["year"].to_list())
+    years = sorted(years)
     if not years:
         raise UsageError("the dataset has no works in its years; nothing to report")
     if year is not None:
@@ -96,6 +101,42 @@ def check_year(dataset: Dataset, year: int | None) -> None:
     if year not in years:
         span = f"{years[0]}–{years[-1]}" if years else "no year"
         raise UsageError(f"--year {year}: the dataset has works in {span}")
+
+
+def dataset_years(dataset: Dataset, options: MetricOptions) -> list[int]:
+    """The publication years with works after the corpus filters (the coverage table's)."""
+    return corpus_years(
+        select_works(
+            dataset.works,
+            keep_paratext=options.keep_paratext,
+            keep_retracted=options.keep_retracted,
+        )
+    )
+
+
+#: What the report shows of the years other than its own, and so all it computes of them: the
+#: citation-share trend (the received window of every unit: the figure compares each year's
+#: citations with the peak year's) and the coverage table and figure of every year.
+REPORT_TRENDS = (Trend("citation_shares", windows=("received",)), Trend("coverage"))
+
+
+def report_tables(
+    dataset: Dataset, options: MetricOptions, *, year: int
+) -> dict[str, pl.DataFrame]:
+    """Every table the report of ``year`` reads, computed for what it shows only.
+
+    Every table of ``year`` (as ``biblio metrics --years year`` writes it) and of the years of
+    the published figures, which the report sets beside ours; of the other years the rows of
+    :data:`REPORT_TRENDS`. The cost is about that of ``biblio metrics`` for one year.
+    """
+    tables = compute_tables(dataset, replace(options, years=(year, year)), trends=REPORT_TRENDS)
+    present = set(tables["coverage"]["year"].to_list())
+    for other in sorted({f.year for f in read_published_figures()} & present - {year}):
+        more = compute_tables(dataset, replace(options, years=(other, other)))
+        for name, frame in more.items():
+            kept = tables[name].filter(pl.col("year") != other)
+            tables[name] = pl.concat([kept, frame]).sort("year", maintain_order=True)
+    return tables
 
 
 def _synthetic_notice(manifest: Mapping[str, Any]) -> Alert | None:
@@ -189,19 +230,20 @@ def build_report(
     groups: Path | None = None,
     threshold: int = 50,
 ) -> Path:
-    """Compute every table of a dataset and write the report for ``year``; return its folder.
+    """Compute what the report shows (:func:`report_tables`) and write the report for
+    ``year``; return its folder.
 
     ``out`` defaults to ``reports/<year>``.
     """
-    from biblio.tables import MetricOptions, compute_tables, summarise
-
     dataset = open_dataset(dataset_path)
     check_year(dataset, year)
     options = MetricOptions(threshold=threshold, groups=groups)
-    tables = compute_tables(dataset, options)
-    year = report_year(tables, dataset.manifest, year)
+    year = report_year(dataset_years(dataset, options), dataset.manifest, year)
+    tables = report_tables(dataset, options, year=year)
     out = out if out is not None else Path("reports") / str(year)
-    summary = summarise(tables, options)
+    summary = summarise(
+        {name: t.filter(pl.col("year") == year) for name, t in tables.items()}, options
+    )
     write_report(tables, summary, dataset.manifest, dataset_name=dataset.name, year=year, out=out)
     log.info("report for %s in %s", year, out)
     return out
