@@ -266,7 +266,7 @@ def prepare(
         selected = selected.drop("work_id")
     detailed = years if detail_years is None else sorted(detail_years)
     window = sorted({y - k for y in detailed for k in range(max(window_years, 1))})
-    publication = selected.select("work", "year").collect().sort("year", "work")
+    publication = selected.select("work", "year").collect()
     # One row per authorship with its distinct countries (k of them): the weights, the lead and
     # the corpus' countries all come from this frame, collected once.
     authorship_countries = (
@@ -281,12 +281,12 @@ def prepare(
         .collect()
         .lazy()
     )
-    work_country = (  # in the order of publication: by year
-        publication.lazy()
-        .join(_work_country(authorship_countries), on="work", how="inner", maintain_order="left")
+    work_country = (
+        _work_country(authorship_countries)
+        .join(publication.lazy(), on="work", how="inner")
         .select("work", "year", "country", "num", "den", "frac")
+        .sort("year")
         .collect()
-        .with_columns(pl.col("year").set_sorted())
     )
     # Only a work with two countries or more can be co-authored by two disjoint units, so only
     # those works need their lead authorship (for led_by_source and led_by_partner).

@@ -163,3 +163,20 @@ def test_previous_must_be_a_bundle(
     assert code == 2
     assert "--previous" in capsys.readouterr().err
     assert not (tmp_path / "b").exists()
+
+
+def test_tables_are_those_of_the_year(
+    bundles: dict[str, Path], demo_cache: Path, tmp_path: Path
+) -> None:
+    """The bundle's tables are byte for byte what `biblio metrics --years YEAR` writes."""
+    out = tmp_path / "m"
+    assert (
+        main(["--cache", str(demo_cache), "metrics", "demo", "--years", "2023", "--out", str(out)])
+        == 0
+    )
+    written = _files(out)
+    assert written == {
+        name.removeprefix("tables/"): data
+        for name, data in _files(bundles["2023"]).items()
+        if name.startswith("tables/")
+    }

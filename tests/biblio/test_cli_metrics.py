@@ -122,3 +122,36 @@ def test_console_script_runs(micro: Path, tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert pl.read_csv(tmp_path / "m" / "coverage.csv")["year"].to_list() == [2019]
+
+
+def test_units_choose_the_network_rows_not_the_graph(
+    demo_cache: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """METRICS.md §5: the graph holds every country with works; --units picks the rows."""
+    listed = ["CN", "US", "GB", "IN", "JP", "EU27"]
+    cache = ["--cache", str(demo_cache)]
+    for name, extra in (("all", []), ("some", ["--units", ",".join(listed)])):
+        out = ["--out", str(tmp_path / name)]
+        code, _, err = run(capsys, *cache, "metrics", "demo", "--years", "2024", *extra, *out)
+        assert code == 0, err
+    every = pl.read_parquet(tmp_path / "all" / "network_nodes.parquet")
+    some = pl.read_parquet(tmp_path / "some" / "network_nodes.parquet")
+    assert some["unit"].to_list() == ["CN", "GB", "IN", "JP", "US"]  # EU27 is no vertex
+    assert some.equals(every.filter(pl.col("unit").is_in(listed)))
+    assert some.filter(unit="CN")["partners"].item() > len(listed)
+
+
+def test_help_and_the_metrics_load_no_plotting_library() -> None:
+    """`biblio --help` loads neither igraph nor matplotlib; the network loads igraph alone."""
+    code = (
+        "import sys, biblio, biblio.cli\n"
+        "try:\n"
+        "    biblio.cli.main(['--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted(m for m in ('igraph', 'matplotlib', 'seaborn') if m in sys.modules))\n"
+        "import biblio.network, biblio.tables\n"
+        "print(sorted(m for m in ('igraph', 'matplotlib', 'seaborn') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-2:] == ["[]", "['igraph']"]

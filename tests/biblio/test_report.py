@@ -252,3 +252,24 @@ def test_import_biblio_stays_light() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_the_report_computes_its_years_and_the_trend_rows(demo_cache: Path) -> None:
+    """2023's report: every table of 2023 and of 2024 (the published figures' year), of the
+    other years the received citation shares and the coverage; the same rows as every table
+    of every year."""
+    import polars as pl
+
+    from biblio.io import open_dataset
+    from biblio.report.build import report_tables
+    from biblio.tables import MetricOptions, compute_tables
+
+    dataset = open_dataset(demo_cache / "demo")
+    shown = report_tables(dataset, MetricOptions(), year=2023)
+    every = compute_tables(dataset, MetricOptions())
+    full = pl.col("year").is_in([2023, 2024])
+    assert shown["coverage"].equals(every["coverage"])
+    received = every["citation_shares"].filter(full | (pl.col("window") == "received"))
+    assert shown["citation_shares"].equals(received)
+    for name in ("output", "flows", "network_nodes", "researchers", "institution_output"):
+        assert shown[name].equals(every[name].filter(full)), name

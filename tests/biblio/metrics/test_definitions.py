@@ -278,22 +278,25 @@ def test_coverage_counts() -> None:
     assert coverage(c).collect().row(0) == (2024, 2, 1, 1, 3, 1, 1, 2)
 
 
+# CN–US 2 works, CN–GB 1, US–GB 1, GB–FR 1.
+TRIANGLE = corpus(
+    [work(f"W{i}", 2024) for i in range(5)],
+    [
+        author("W0", 0, ["CN"]),
+        author("W0", 1, ["US"]),
+        author("W1", 0, ["CN"]),
+        author("W1", 1, ["US"]),
+        author("W2", 0, ["CN"]),
+        author("W2", 1, ["GB"]),
+        author("W3", 0, ["US", "GB"]),
+        author("W4", 0, ["GB"]),
+        author("W4", 1, ["FR"]),
+    ],
+)
+
+
 def test_network_measures_on_a_triangle_with_a_tail() -> None:
-    # CN–US 2 works, CN–GB 1, US–GB 1, GB–FR 1.
-    c = corpus(
-        [work(f"W{i}", 2024) for i in range(5)],
-        [
-            author("W0", 0, ["CN"]),
-            author("W0", 1, ["US"]),
-            author("W1", 0, ["CN"]),
-            author("W1", 1, ["US"]),
-            author("W2", 0, ["CN"]),
-            author("W2", 1, ["GB"]),
-            author("W3", 0, ["US", "GB"]),
-            author("W4", 0, ["GB"]),
-            author("W4", 1, ["FR"]),
-        ],
-    )
+    c = TRIANGLE
     nodes, edges = network_tables(c, units=["CN", "US", "GB", "FR"])
     assert rows(edges, "source", "partner", "coauthored") == [
         ("CN", "GB", 1),
@@ -309,3 +312,16 @@ def test_network_measures_on_a_triangle_with_a_tail() -> None:
     # GB is the only bridge to FR: every FR shortest path crosses it.
     assert by_unit["GB"]["betweenness"] >= 2 and by_unit["FR"]["betweenness"] == 0
     assert by_unit["US"]["intl_rate"] == 1.0
+
+
+def test_the_graph_holds_every_country_whatever_the_units() -> None:
+    # Asked for CN and FR only, the graph still holds US and GB: CN has two partners (US, GB)
+    # and strength 3, FR's top partner is GB; no edge joins the two listed units.
+    nodes, edges = network_tables(TRIANGLE, units=["CN", "FR"])
+    assert rows(nodes, "unit", "partners", "strength", "top_partner") == [
+        ("CN", 2, 3, "US"),
+        ("FR", 1, 1, "GB"),
+    ]
+    assert edges.height == 0
+    every, _ = network_tables(TRIANGLE, units=["CN", "US", "GB", "FR"])
+    assert nodes.equals(every.filter(pl.col("unit").is_in(["CN", "FR"])))

@@ -108,3 +108,28 @@ def test_tables_do_not_depend_on_row_order(data: Any, rng: random.Random) -> Non
     for name, frame in before.items():
         keys = [c for c in frame.columns if c != "community"]
         assert frame.select(keys).sort(keys).equals(after[name].select(keys).sort(keys)), name
+
+
+@SETTINGS
+@given(corpora())
+def test_a_year_alone_gives_that_years_rows(data: Any) -> None:
+    """Every table is per year: the tables of 2024 alone are the 2024 rows of both years'
+    (institutions_above aside, whose units also follow the other year's institutions)."""
+    options = MetricOptions(units=COUNTRIES)
+    alone = corpus_tables(corpus(*data, years=[2024]), options)
+    every = corpus_tables(corpus(*data, years=[2023, 2024]), options)
+    for name, frame in alone.items():
+        if name != "institutions_above":
+            assert frame.equals(every[name].filter(year=2024)), name
+
+
+@SETTINGS
+@given(corpora(), st.lists(st.sampled_from(COUNTRIES), min_size=1, unique=True))
+def test_network_rows_do_not_depend_on_the_units_asked_for(data: Any, units: list[str]) -> None:
+    """The graph holds every country with works: a country's measures are the same whatever
+    other units are listed; the edges listed are those between two listed units."""
+    every = tables(data)
+    some = corpus_tables(corpus(*data), MetricOptions(units=units))
+    assert some["network_nodes"].equals(every["network_nodes"].filter(pl.col("unit").is_in(units)))
+    listed = pl.col("source").is_in(units) & pl.col("partner").is_in(units)
+    assert some["network_edges"].equals(every["network_edges"].filter(listed))
