@@ -231,14 +231,19 @@ class Trend:
 
     A report shows every table of its year, but of the other years only a few figures (a
     citation share over the years, the coverage of every year): asking for those rows
-    instead of every table of every year keeps its cost that of one year. ``table`` is one of
-    :data:`TREND_TABLES`; ``units`` default to those of the full tables; ``windows`` are the
+    instead of every table of every year keeps its cost near that of one year. ``table`` is
+    one of :data:`TREND_TABLES`; ``units`` default to those of the full tables, and with
+    ``countries`` they are every country of the corpus plus ``units``; ``windows`` are the
     citation windows of ``citation_shares``.
+
+    >>> Trend("citation_shares", units=("EU27",), countries=True, windows=("received",)).table
+    'citation_shares'
     """
 
     table: str
     units: tuple[str, ...] | None = None
     windows: tuple[str, ...] = ("published", "received")
+    countries: bool = False
 
     def __post_init__(self) -> None:
         if self.table not in TREND_TABLES:
@@ -295,7 +300,8 @@ def compute_tables(
     tables = corpus_tables(reported, options, corpus_countries=countries)
     if not others:
         return tables
-    rows = trend_tables(corpus.for_years(others), trends, _units(options, corpus, countries))
+    units = _units(options, corpus, countries)
+    rows = trend_tables(corpus.for_years(others), trends, units, countries=countries)
     for name, frame in rows.items():
         merged = pl.concat([tables[name], _conform(name, frame)]).sort("year", maintain_order=True)
         tables[name] = merged
@@ -303,13 +309,20 @@ def compute_tables(
 
 
 def trend_tables(
-    corpus: Corpus, trends: Sequence[Trend], units: Sequence[str]
+    corpus: Corpus,
+    trends: Sequence[Trend],
+    units: Sequence[str],
+    *,
+    countries: Sequence[str] = (),
 ) -> dict[str, pl.DataFrame]:
     """The rows ``trends`` ask for, for every year of ``corpus`` (see :class:`Trend`);
-    ``units`` are those of a trend that names none. Two trends of one table are merged."""
+    ``units`` are those of a trend that names none, ``countries`` those every country adds.
+    Two trends of one table are merged."""
     parts: dict[str, list[pl.DataFrame]] = {}
     for trend in trends:
         chosen = list(trend.units) if trend.units is not None else list(units)
+        if trend.countries:
+            chosen = sorted(set(countries) | set(chosen))
         if trend.table == "coverage":  # the authorships of every year, in one streaming pass
             lazy = coverage(corpus)
         elif trend.table == "output":

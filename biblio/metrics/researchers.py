@@ -70,9 +70,8 @@ def researcher_countries(
         .unique()
         .rename({"countries": "country"})
     )
-    return countries.with_columns(
-        pl.len().over("author", "year").cast(pl.UInt32).alias("n_countries")
-    )
+    per_year = ["author"] if len(corpus.years) == 1 else ["author", "year"]
+    return countries.with_columns(pl.len().over(per_year).cast(pl.UInt32).alias("n_countries"))
 
 
 def researchers(

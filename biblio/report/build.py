@@ -115,9 +115,12 @@ def dataset_years(dataset: Dataset, options: MetricOptions) -> list[int]:
 
 
 #: What the report shows of the years other than its own, and so all it computes of them: the
-#: citation-share trend (the received window of every unit: the figure compares each year's
-#: citations with the peak year's) and the coverage table and figure of every year.
-REPORT_TRENDS = (Trend("citation_shares", windows=("received",)), Trend("coverage"))
+#: citation-share trend (the received window of every country, as the figure compares each
+#: year's citations with the peak year's, and EU27) and the coverage of every year.
+REPORT_TRENDS = (
+    Trend("citation_shares", units=("EU27",), countries=True, windows=("received",)),
+    Trend("coverage"),
+)
 
 
 def report_tables(
