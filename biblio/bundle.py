@@ -44,6 +44,7 @@ from biblio.io import atomic_write, file_sha256, open_dataset, publish_dataset
 from biblio.report.build import (
     check_year,
     dataset_years,
+    preload_plotting,
     report_tables,
     report_year,
     write_report,
@@ -557,6 +558,7 @@ def build_benchmark(
         shutil.rmtree(staging)
     try:
         # What the report shows; the bundle's tables are those of its year.
+        preload_plotting()
         tables = report_tables(dataset, options, year=year)
         own = {name: frame.filter(pl.col("year") == year) for name, frame in tables.items()}
         summary = summarise(own, options)

@@ -116,10 +116,6 @@ class Corpus:
         """``W_Y`` for every reported year: ``work, year, cited_by_count``."""
         return self.works.filter(pl.col("year").is_in(self.years))
 
-    def attributed(self) -> pl.LazyFrame:
-        """``work``: the attributed works (at least one authorship with a country)."""
-        return self.work_country.select("work").unique()
-
     def countries(self) -> list[str]:
         """Every country with an attributed work in the corpus (up to the last reported year),
         sorted; :func:`corpus_countries` gives the same for a whole dataset."""

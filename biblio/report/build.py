@@ -22,8 +22,10 @@ Examples
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -58,6 +60,7 @@ __all__ = [
     "build_report",
     "check_year",
     "dataset_years",
+    "preload_plotting",
     "report_document",
     "report_tables",
     "report_year",
@@ -121,6 +124,18 @@ REPORT_TRENDS = (
     Trend("citation_shares", units=("EU27",), countries=True, windows=("received",)),
     Trend("coverage"),
 )
+
+
+def preload_plotting() -> None:
+    """Import the plotting libraries in a background thread while the tables compute.
+
+    matplotlib and seaborn take a second to import, in Python, while polars computes on every
+    core without holding the interpreter; the figures' own import then finds them loaded.
+    igraph is imported here first, so that :mod:`biblio.network` can keep matplotlib out of it.
+    """
+    import biblio.network  # noqa: F401  (before matplotlib: see biblio.network)
+
+    threading.Thread(target=importlib.import_module, args=("biblio.plot",), daemon=True).start()
 
 
 def report_tables(
@@ -242,6 +257,7 @@ def build_report(
     check_year(dataset, year)
     options = MetricOptions(threshold=threshold, groups=groups)
     year = report_year(dataset_years(dataset, options), dataset.manifest, year)
+    preload_plotting()
     tables = report_tables(dataset, options, year=year)
     out = out if out is not None else Path("reports") / str(year)
     summary = summarise(
