@@ -43,6 +43,7 @@ from biblio.units import Group, load_groups, members, membership_frame
 
 __all__ = [
     "Corpus",
+    "authorship_counts",
     "corpus_countries",
     "corpus_years",
     "country_units",
@@ -98,6 +99,9 @@ class Corpus:
         when asked (``author`` is then the id itself): what :meth:`for_years` reads for years
         not in memory.
     loaded : the years whose authorships and lead countries are in memory.
+    authorship_counts : per year, the coverage counts of the authorships (see
+        :func:`authorship_counts`), taken in the one pass over every authorship when
+        :func:`prepare` is asked for them (``counted_years``); else None.
     """
 
     works: pl.LazyFrame
@@ -111,6 +115,7 @@ class Corpus:
     source: pl.LazyFrame | None = None
     lead_source: pl.LazyFrame | None = None
     loaded: tuple[int, ...] = ()
+    authorship_counts: pl.LazyFrame | None = None
 
     def works_in_years(self) -> pl.LazyFrame:
         """``W_Y`` for every reported year: ``work, year, cited_by_count``."""
@@ -234,6 +239,7 @@ def prepare(
     types: Sequence[str] | None = None,
     groups: Mapping[str, Group] | None = None,
     detail_years: Sequence[int] | None = None,
+    counted_years: Sequence[int] = (),
 ) -> Corpus:
     """Apply the corpus filters and derive the shared per-work frames.
 
@@ -241,7 +247,9 @@ def prepare(
     corpus keeps earlier works too, for the citation window. The authorships of
     ``detail_years`` (default: ``years``) and of the ``window_years - 1`` years before each,
     for the researcher window, are read into memory; the other years' are read from the
-    dataset when a table asks for them (see :attr:`Corpus.source`).
+    dataset when a table asks for them (see :attr:`Corpus.source`). The coverage counts of the
+    authorships of ``counted_years`` are taken in the pass over every authorship that the
+    fractional weights need anyway (:attr:`Corpus.authorship_counts`).
     """
     selected = select_works(
         works, keep_paratext=keep_paratext, keep_retracted=keep_retracted, types=types
@@ -265,18 +273,35 @@ def prepare(
     publication = selected.select("work", "year").collect()
     # One row per authorship with its distinct countries (k of them): the weights, the lead and
     # the corpus' countries all come from this frame, collected once.
-    authorship_countries = (
-        _distinct_countries(
-            keyed.select(
-                "work", "author_index", pl.col("is_corresponding").fill_null(False), "countries"
-            )
-            .filter(pl.col("work").is_in(publication["work"].implode()))
-            .collect(engine="streaming")
+    counting = ["author_id", "institution_ids"] if counted_years else []
+    every = (
+        keyed.select(
+            "work",
+            "author_index",
+            pl.col("is_corresponding").fill_null(False),
+            "countries",
+            *counting,
         )
+        .filter(pl.col("work").is_in(publication["work"].implode()))
+        .collect(engine="streaming")
+    )
+    counts = None
+    if counted_years:
+        in_years = publication.filter(pl.col("year").is_in(list(counted_years)))
+        counts = authorship_counts(
+            every.lazy()
+            .join(in_years.lazy(), on="work", how="inner")
+            .rename({"author_id": "author"}),
+            institutions,
+        ).collect()
+        every = every.drop(counting)
+    authorship_countries = (
+        _distinct_countries(every)
         .with_columns(pl.col("countries").list.len().cast(pl.Int64).alias("k"))
         .collect()
         .lazy()
     )
+    del every
     work_country = (
         _work_country(authorship_countries)
         .join(publication.lazy(), on="work", how="inner")
@@ -357,6 +382,7 @@ def prepare(
         ),
         lead_source,
         tuple(window),
+        None if counts is None else counts.lazy(),
     )
 
 
@@ -365,6 +391,67 @@ def _year_sorted(frame: pl.DataFrame) -> pl.DataFrame:
     if frame["year"].is_sorted():  # e.g. one year
         return frame.with_columns(pl.col("year").set_sorted())
     return frame.sort("year")
+
+
+def authorship_counts(authorships: pl.LazyFrame, institutions: pl.LazyFrame) -> pl.LazyFrame:
+    """Per year, the coverage counts of ``authorships`` (``year, author, countries,
+    institution_ids``): ``authorships``, ``authorships_with_country`` (a non-null country),
+    ``authors_with_id`` (distinct non-null ids) and ``institutions_missing_country`` (distinct
+    listed institution ids with no record or no country).
+
+    ``author`` may be an integer key or the id itself: ids are then counted as the numbers of
+    the OpenAlex-shaped ones plus the other ids as strings, the same count without hashing
+    millions of strings.
+
+    >>> rows = pl.LazyFrame({"year": [2024, 2024, 2024], "author": ["A1", "A1", "x"],
+    ...     "countries": [["CN"], [None], []], "institution_ids": [["I1"], ["I9"], []]})
+    >>> known = pl.LazyFrame({"institution_id": ["I1"], "country_code": ["CN"]})
+    >>> authorship_counts(rows, known).collect().row(0)
+    (2024, 3, 1, 2, 1)
+    """
+    author = pl.col("author")
+    if authorships.collect_schema()["author"] == pl.String:
+        canonical = author.str.contains(r"^A[1-9][0-9]{0,17}$")  # one number per id, and back
+        keys = [
+            pl.when(canonical).then(author.str.slice(1).cast(pl.Int64)).alias("key"),
+            pl.when(~canonical).then(author).alias("other"),
+        ]
+    else:
+        keys = [author.alias("key")]
+    names = [k.meta.output_name() for k in keys]
+    per_authorship = (
+        authorships.select(
+            "year",
+            pl.col("countries").list.eval(pl.element().is_not_null()).list.any().alias("with"),
+            *keys,
+        )
+        .group_by("year")
+        .agg(
+            pl.len().cast(pl.Int64).alias("authorships"),
+            pl.col("with").sum().cast(pl.Int64).alias("authorships_with_country"),
+            *(pl.col(n).drop_nulls().n_unique().alias(n) for n in names),
+        )
+        .select(
+            "year",
+            "authorships",
+            "authorships_with_country",
+            pl.sum_horizontal(names).cast(pl.Int64).alias("authors_with_id"),
+        )
+    )
+    known = institutions.filter(pl.col("country_code").is_not_null()).select("institution_id")
+    missing = (
+        authorships.select("year", pl.col("institution_ids").alias("institution_id"))
+        .explode("institution_id")
+        .drop_nulls("institution_id")
+        .join(known, on="institution_id", how="anti")
+        .group_by("year")
+        .agg(
+            pl.col("institution_id").n_unique().cast(pl.Int64).alias("institutions_missing_country")
+        )
+    )
+    return per_authorship.join(missing, on="year", how="left").with_columns(
+        pl.col("institutions_missing_country").fill_null(0)
+    )
 
 
 def _distinct_countries(frame: pl.DataFrame) -> pl.LazyFrame:

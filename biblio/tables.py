@@ -285,6 +285,7 @@ def compute_tables(
         dataset.institutions,
         years=sorted([*years, *others]),
         detail_years=years,
+        counted_years=others if any(t.table == "coverage" for t in trends) else (),
         window_years=options.window_years,
         groups=groups,
         keep_paratext=options.keep_paratext,
@@ -323,7 +324,7 @@ def trend_tables(
         chosen = list(trend.units) if trend.units is not None else list(units)
         if trend.countries:
             chosen = sorted(set(countries) | set(chosen))
-        if trend.table == "coverage":  # the authorships of every year, in one streaming pass
+        if trend.table == "coverage":  # counted in prepare's pass, else read from the dataset
             lazy = coverage(corpus)
         elif trend.table == "output":
             lazy = output(corpus, units=chosen)
