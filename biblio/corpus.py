@@ -288,12 +288,28 @@ def prepare(
     counts = None
     if counted_years:
         in_years = publication.filter(pl.col("year").is_in(list(counted_years)))
-        counts = authorship_counts(
+        # Each authorship's year (null outside counted_years) joined to the work column alone
+        # and set beside the others: joining every column would copy every authorship's lists.
+        year = (
             every.lazy()
-            .join(in_years.lazy(), on="work", how="inner")
-            .rename({"author_id": "author"}),
-            institutions,
-        ).collect()
+            .select("work")
+            .join(in_years.lazy(), on="work", how="left", maintain_order="left")
+            .collect()["year"]
+        )
+        counts = (
+            authorship_counts(
+                every.lazy().select(
+                    pl.lit(year).alias("year"),
+                    pl.col("author_id").alias("author"),
+                    "countries",
+                    "institution_ids",
+                ),
+                institutions,
+            )
+            .filter(pl.col("year").is_not_null())
+            .collect()
+        )
+        del year
         every = every.drop(counting)
     authorship_countries = (
         _distinct_countries(every)
