@@ -1,10 +1,12 @@
 """The country collaboration network (METRICS.md §5); the only module that imports igraph.
 
-Per year, an undirected graph: vertices are the country units with works that year, edge weight
-``C(u,v,Y)``. Node measures: ``partners`` (degree), ``strength`` (sum of weights), weighted
-``eigenvector`` centrality scaled so the maximum is 1, weighted ``betweenness`` with distance
-``1/weight``, weighted ``pagerank`` (damping 0.85) and Leiden ``community`` (modularity, seed
-fixed, numbered by the order of each community's first unit). ``top_partner`` is the partner
+Per year, an undirected graph: vertices are every country with works that year (whatever units
+the tables list), edge weight ``C(u,v,Y)``, the co-authored works the flows count
+(:func:`biblio.metrics.flows.coauthored_pairs`). Node measures: ``partners`` (degree),
+``strength`` (sum of weights), weighted ``eigenvector`` centrality scaled so the maximum is 1,
+weighted ``betweenness`` with distance ``1/weight``, weighted ``pagerank`` (damping 0.85) and
+Leiden ``community`` (modularity, seed fixed, numbered by the order of each community's first
+unit). ``top_partner`` is the partner
 with the most co-authored works (ties: alphabetically first) and ``intl_rate`` the share of the
 unit's works with a country outside it.
 
