@@ -26,12 +26,6 @@ from biblio.terminal import ProgressDisplay
 __all__ = ["main"]
 
 DEFAULT_BASE_URL = "https://api.openalex.org"
-FETCH_EXIT_STATUS = """exit status:
-  0   done: the dataset is complete (OpenAlex's own counts may disagree: see validation.csv)
-  1   runtime error (the server kept failing, refused the request, …); progress is kept
-  2   usage or input error
-  75  stopped for now: the daily budget is spent; rerun the same command after the time
-      given to resume (so `biblio fetch … && biblio report …` does not report a part)"""
 
 
 def _years(text: str) -> tuple[int, int]:
@@ -80,10 +74,9 @@ exit status:
   1    runtime failure (the server kept failing, or refused the request)
   2    bad usage or input (an option, a missing dataset, a malformed file)
   75   stopped for now and resumable: the API's daily budget is spent; rerun the same
-       command later
+       command later (so `biblio fetch … && biblio report …` stops there)
   130  interrupted: progress so far is kept; rerun the same command to resume
 """
-EXIT_RESUMABLE = 75  # os.EX_TEMPFAIL: stopped for now, the same command resumes later
 KEY_ON_COMMAND_LINE = (
     "biblio: warning: --api-key is visible to other users of this machine in the process list; "
     "set OPENALEX_API_KEY instead"
@@ -154,7 +147,7 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     fetch = command(
-        "fetch", "fetch AI works from the OpenAlex API into a dataset", epilog=FETCH_EXIT_STATUS
+        "fetch", "fetch AI works from the OpenAlex API into a dataset", epilog=EXIT_STATUSES
     )
     selection(fetch)
     fetch.add_argument(

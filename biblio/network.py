@@ -39,19 +39,25 @@ NODE_COLUMNS = OUTPUT_TABLES["network_nodes"].names
 EDGE_COLUMNS = OUTPUT_TABLES["network_edges"].names
 
 
-def _edges_and_sizes(corpus: Corpus, units: Sequence[str]) -> tuple[pl.LazyFrame, pl.LazyFrame]:
-    members = unit_works(corpus, units).select("work", "year", "unit")
-    edges = (
+def _self_join_edges(corpus: Corpus, countries: Sequence[str]) -> pl.LazyFrame:
+    """``source, partner, year, coauthored`` (``source < partner``) from the works' countries."""
+    members = unit_works(corpus, countries).select("work", "year", "unit")
+    return (
         members.join(members, on=["work", "year"], suffix="_partner")
         .filter(pl.col("unit") < pl.col("unit_partner"))
         .group_by(pl.col("unit").alias("source"), pl.col("unit_partner").alias("partner"), "year")
         .agg(pl.len().cast(pl.Int64).alias("coauthored"))
     )
+
+
+def _sizes(corpus: Corpus, countries: Sequence[str]) -> pl.LazyFrame:
+    """``unit, year, works_full, international, intl_rate`` of each country."""
+    members = unit_works(corpus, countries).select("work", "year", "unit")
     # intl_rate: a country unit's works with any other country (a unit's own members aside).
     countries_per_work = corpus.work_country.group_by("work").agg(
         pl.col("country").alias("countries")
     )
-    sizes = (
+    return (
         members.join(countries_per_work, on="work", how="left")
         .with_columns(
             (
@@ -66,7 +72,6 @@ def _edges_and_sizes(corpus: Corpus, units: Sequence[str]) -> tuple[pl.LazyFrame
         )
         .with_columns(ratio(pl.col("international"), pl.col("works_full")).alias("intl_rate"))
     )
-    return edges, sizes
 
 
 def build_graph(edges: pl.DataFrame, nodes: pl.DataFrame, year: int) -> ig.Graph:
@@ -181,8 +186,10 @@ def _whole_network(
     corpus: Corpus, coauthored: pl.LazyFrame | None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     countries = corpus.countries()
-    edges_lf, sizes_lf = _edges_and_sizes(corpus, countries)
-    if coauthored is not None:
+    sizes_lf = _sizes(corpus, countries)
+    if coauthored is None:
+        edges_lf = _self_join_edges(corpus, countries)
+    else:
         edges_lf = coauthored.filter(
             (pl.col("source") < pl.col("partner"))
             & (pl.col("coauthored") > 0)
