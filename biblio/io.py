@@ -10,10 +10,10 @@ against the manifest's SHA-256 first (:mod:`biblio.integrity`). A dataset's name
 
 Examples
 --------
->>> import tempfile, polars as pl
+>>> import tempfile
 >>> from biblio.schema import INSTITUTIONS
 >>> root = Path(tempfile.mkdtemp())
->>> empty = pl.from_arrow(INSTITUTIONS.empty_table())
+>>> empty = empty_frame(INSTITUTIONS)
 >>> write_table(empty, root / "institutions.arrow", INSTITUTIONS)
 >>> sorted(p.name for p in root.iterdir())
 ['institutions.arrow']
@@ -44,7 +44,7 @@ import pyarrow.ipc as ipc
 
 from biblio.errors import InputError, SchemaError, UsageError
 from biblio.integrity import verify_files
-from biblio.schema import INPUT_TABLES
+from biblio.schema import INPUT_TABLES, empty_table
 
 __all__ = [
     "BATCH_ROWS",
@@ -298,10 +298,20 @@ def _converts(found: pa.DataType, expected: pa.DataType) -> bool:
 
 
 @functools.cache
-def _polars_types(name: str) -> dict[str, pl.DataType]:
-    empty = pl.from_arrow(INPUT_TABLES[name].empty_table())
+def polars_types(schema: pa.Schema) -> pl.Schema:
+    """The polars type of each column of the Arrow ``schema``.
+
+    >>> polars_types(pa.schema([("n", pa.int32())]))
+    Schema([('n', Int32)])
+    """
+    return empty_frame(schema).schema
+
+
+def empty_frame(schema: pa.Schema) -> pl.DataFrame:
+    """A frame of no rows with the columns and types of the Arrow ``schema``."""
+    empty = pl.from_arrow(empty_table(schema))
     assert isinstance(empty, pl.DataFrame)
-    return dict(empty.schema)
+    return empty
 
 
 def _file_schema(path: Path, name: str) -> pa.Schema:
@@ -336,16 +346,14 @@ def _scan(folder: Path, name: str) -> pl.LazyFrame:
     files = _table_files(folder, name)
     schema = INPUT_TABLES[name]
     if not files:
-        empty = pl.from_arrow(schema.empty_table())
-        assert isinstance(empty, pl.DataFrame)
-        return empty.lazy()
+        return empty_frame(schema).lazy()
     # Files with one schema are scanned together, as one source.
     groups: dict[tuple[tuple[str, str], ...], tuple[pa.Schema, list[Path]]] = {}
     for path in files:
         found = _file_schema(path, name)
         key = tuple(zip(found.names, map(str, found.types), strict=True))
         groups.setdefault(key, (found, []))[1].append(path)
-    targets = _polars_types(name)
+    targets = polars_types(schema)
     frames = []
     for found, paths in groups.values():
         cast = [f.name for f in schema if not found.field(f.name).type.equals(f.type)]

@@ -42,7 +42,7 @@ from biblio.io import (
     write_manifest,
     write_table,
 )
-from biblio.schema import AUTHORSHIPS, INSTITUTIONS, WORKS
+from biblio.schema import AUTHORSHIPS, INSTITUTIONS, WORKS, empty_table
 
 __all__ = ["DatasetBuilder", "staging_folder"]
 
@@ -159,8 +159,8 @@ class DatasetBuilder:
         if remap_institution_ids is not None:
             extra["institution_ids_remapped"] = 0
         if works is None or authorships is None:
-            write_table(WORKS.empty_table(), out / "works.arrow", WORKS)
-            write_table(AUTHORSHIPS.empty_table(), out / "authorships.arrow", AUTHORSHIPS)
+            write_table(empty_table(WORKS), out / "works.arrow", WORKS)
+            write_table(empty_table(AUTHORSHIPS), out / "authorships.arrow", AUTHORSHIPS)
         else:
             # The version to keep per work: newest updated_date, then the latest part name.
             keep = (
@@ -179,7 +179,7 @@ class DatasetBuilder:
                     kept, extra["institution_ids_remapped"] = _remap(kept, remap_institution_ids)
                 _sink(kept, out / f"{name}.arrow", schema)
         if institutions is None:
-            write_table(INSTITUTIONS.empty_table(), out / "institutions.arrow", INSTITUTIONS)
+            write_table(empty_table(INSTITUTIONS), out / "institutions.arrow", INSTITUTIONS)
         else:
             latest = institutions.group_by("institution_id").agg(pl.all().sort_by(_PART).last())
             if named_institutions_only:

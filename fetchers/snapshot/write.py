@@ -33,6 +33,7 @@ import pyarrow.json as pj
 import pyarrow.parquet as pq
 from isal import igzip
 
+from biblio.schema import empty_table
 from fetchers.snapshot.layout import COMBINED_MANIFEST, ENTITY_MANIFEST
 
 __all__ = [
@@ -130,7 +131,7 @@ def write_parquet_part(path: Path, lines: Sequence[bytes] | bytes, schema: pa.Sc
             parse_options=pj.ParseOptions(explicit_schema=schema),
         )
     else:
-        table = schema.empty_table()
+        table = empty_table(schema)
     pq.write_table(table, path, compression="snappy")
     return int(table.num_rows)
 

@@ -16,7 +16,7 @@ from biblio.dataset.builder import staging_folder
 from biblio.dataset.selection import WorkFilter
 from biblio.errors import BudgetExhausted
 from biblio.io import file_sha256, open_dataset, publish_dataset, write_manifest, write_table
-from biblio.schema import INSTITUTIONS
+from biblio.schema import INSTITUTIONS, empty_table
 from fetchers.api import fetch_dataset
 from fetchers.http import RetryPolicy
 from tests.fetchers.conftest import reference_dataset
@@ -108,7 +108,7 @@ def test_a_refresh_drops_an_unfinished_plain_fetch(
 
 
 def _dataset(folder: Path, tag: str) -> Path:
-    empty = pl.from_arrow(INSTITUTIONS.empty_table())
+    empty = pl.from_arrow(empty_table(INSTITUTIONS))
     assert isinstance(empty, pl.DataFrame)
     write_table(empty, folder / "institutions.arrow", INSTITUTIONS)
     write_manifest(folder, {"source": tag})

@@ -545,6 +545,26 @@ def test_a_bad_line_is_refused_naming_it(
     assert not (tmp_path / "cache" / "ai").exists()
 
 
+@pytest.mark.parametrize("before", [b"", b" ", b"\n", b"\n \t"])
+def test_a_null_line_is_refused_wherever_the_data_is_cut(
+    before: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A `null` line where a piece starts crashed pyarrow; elsewhere it parses as nulls.
+
+    With pieces of a few lines, the null line falls at the start of a piece, in its middle and
+    at its end in turn; each time it is refused naming its line.
+    """
+    monkeypatch.setattr("biblio.dataset.normalise._BLOCK", 300)
+    good = _line({"id": "https://openalex.org/W1", "publication_year": 2020})
+    for position in range(8):
+        lines = [good] * 8
+        lines.insert(position, before + b"null")
+        data = b"\n".join(lines)
+        with pytest.raises(RecordError, match=r"line \d+: .* the line is null"):
+            read_works(data, source="works")
+        assert read_works(b"\n".join([good] * 8), source="works").height == 8
+
+
 FETCHED = case(
     "records",
     "`biblio fetch` meets a record whose `cited_by_count` is a string",

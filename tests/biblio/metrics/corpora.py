@@ -9,11 +9,11 @@ from typing import Any
 import polars as pl
 
 from biblio.corpus import Corpus, prepare
-from biblio.schema import AUTHORSHIPS, INSTITUTIONS, WORKS
+from biblio.schema import AUTHORSHIPS, INSTITUTIONS, WORKS, empty_table
 
 
 def _frame(rows: list[dict[str, Any]], schema: Any) -> pl.LazyFrame:
-    empty = pl.from_arrow(schema.empty_table())
+    empty = pl.from_arrow(empty_table(schema))
     assert isinstance(empty, pl.DataFrame)
     if not rows:
         return empty.lazy()
