@@ -88,7 +88,7 @@ def dataset_counts(
         .agg(pl.len().alias("works_dataset"))
         .select(pl.col("year").cast(pl.Int64), "country", pl.col("works_dataset").cast(pl.Int64))
         .sort("year", "country")
-        .collect()
+        .collect(engine="streaming")
     )
 
 

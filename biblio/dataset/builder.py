@@ -5,7 +5,8 @@ Batches are normalised and written as numbered part files in a staging folder
 parts behind. :meth:`DatasetBuilder.finish` then keeps one version of each work (the newest
 ``updated_date``; on a tie the later part), streams the parts into the final tables, writes the
 manifest and moves the folder into place with one rename. Memory stays bounded by one batch while
-adding and by polars' streaming engine while finishing.
+adding, and while finishing by one part plus the kept version of each work (about 50 bytes a
+work).
 
 Examples
 --------
@@ -31,6 +32,8 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pyarrow as pa
+import pyarrow.ipc as ipc
 
 from biblio.dataset.normalise import normalise_institutions, normalise_works
 from biblio.dataset.selection import WorkFilter
@@ -99,9 +102,12 @@ class DatasetBuilder:
         write_table(institutions, self._part_path("institutions", part), _with_part(INSTITUTIONS))
         return institutions.height
 
-    def _scan_parts(self, table: str) -> pl.LazyFrame | None:
+    def _part_files(self, table: str) -> list[Path]:
         files = sorted((self.staging / "parts" / table).glob("*.arrow"))
-        files = [f for f in files if not f.name.startswith(".")]
+        return [f for f in files if not f.name.startswith(".")]
+
+    def _scan_parts(self, table: str) -> pl.LazyFrame | None:
+        files = self._part_files(table)
         return pl.scan_ipc(files) if files else None
 
     def works_so_far(self) -> pl.LazyFrame | None:
@@ -163,21 +169,26 @@ class DatasetBuilder:
             write_table(empty_table(AUTHORSHIPS), out / "authorships.arrow", AUTHORSHIPS)
         else:
             # The version to keep per work: newest updated_date, then the latest part name.
+            newest = pl.col(_PART).sort_by(["updated_date", _PART], nulls_last=False).last()
             keep = (
-                works.select("work_id", "updated_date", _PART)
-                .sort(["updated_date", _PART], nulls_last=False)
-                .group_by("work_id")
-                .agg(pl.col(_PART).last())
+                works.group_by("work_id")
+                .agg(newest)
+                .group_by(_PART)
+                .agg("work_id")
+                .collect(engine="streaming")
             )
-            # Rows stay in part order (parts sorted by name), so no sort has to hold a table.
-            for table, schema, name in (
-                (works, WORKS, "works"),
-                (authorships, AUTHORSHIPS, "authorships"),
-            ):
-                kept = table.join(keep, on=["work_id", _PART], how="semi", maintain_order="left")
-                if name == "authorships" and remap_institution_ids:
-                    kept, extra["institution_ids_remapped"] = _remap(kept, remap_institution_ids)
-                _sink(kept, out / f"{name}.arrow", schema)
+            kept_ids = dict(zip(keep[_PART], keep["work_id"], strict=True))
+            remap = remap_institution_ids or None
+            _copy_kept(self._part_files("works"), kept_ids, out / "works.arrow", WORKS)
+            remapped = _copy_kept(
+                self._part_files("authorships"),
+                kept_ids,
+                out / "authorships.arrow",
+                AUTHORSHIPS,
+                remap=remap,
+            )
+            if remap is not None:
+                extra["institution_ids_remapped"] = remapped
         if institutions is None:
             write_table(empty_table(INSTITUTIONS), out / "institutions.arrow", INSTITUTIONS)
         else:
@@ -211,7 +222,9 @@ def _named_with_ancestors(institutions: pl.LazyFrame, authorships: pl.LazyFrame)
     # appears (lineages are not in hierarchy order and an ancestor may have its own lineage).
     lineages = institutions.select("institution_id", "lineage").collect()
     named = authorships.select(pl.col("institution_ids").explode().alias("institution_id"))
-    wanted = set(named.drop_nulls().unique().collect()["institution_id"].to_list())
+    wanted = set(
+        named.drop_nulls().unique().collect(engine="streaming")["institution_id"].to_list()
+    )
     while True:
         found = lineages.filter(pl.col("institution_id").is_in(list(wanted)))
         more = wanted | set(found["lineage"].explode().drop_nulls().to_list())
@@ -221,13 +234,49 @@ def _named_with_ancestors(institutions: pl.LazyFrame, authorships: pl.LazyFrame)
     return institutions.filter(pl.col("institution_id").is_in(list(wanted)))
 
 
-def _remap(authorships: pl.LazyFrame, survivors: Mapping[str, str]) -> tuple[pl.LazyFrame, int]:
+def _remap(authorships: pl.DataFrame, survivors: Mapping[str, str]) -> tuple[pl.DataFrame, int]:
     """Authorships naming a merged institution name its survivor; and how many ids changed."""
     old, new = list(survivors), list(survivors.values())
     ids = pl.col("institution_ids")
-    count = authorships.select(ids.explode().is_in(old).sum()).collect(engine="streaming").item()
+    count = authorships.select(ids.explode().is_in(old).sum()).item()
     remapped = authorships.with_columns(ids.list.eval(pl.element().replace(old, new)))
     return remapped, int(count or 0)
+
+
+def _copy_kept(
+    files: Sequence[Path],
+    kept_ids: Mapping[str, pl.Series],
+    path: Path,
+    schema: pa.Schema,
+    *,
+    remap: Mapping[str, str] | None = None,
+) -> int:
+    """Copy the kept works' rows of the part ``files`` into one Arrow IPC file; return remaps.
+
+    ``kept_ids`` holds, per part name, the works whose kept version is in that part. Parts are
+    read one at a time, in name order, and rows keep their order, so memory holds one part and
+    at most :data:`~biblio.io.BATCH_ROWS` rows waiting to be written, whatever the corpus size
+    (a streaming semi-join held about twice the table at 200,000 works).
+    """
+    remapped, rows = 0, 0
+    pending: list[pa.Table] = []
+    with atomic_path(path) as tmp, ipc.new_file(tmp, schema) as writer:
+        for file in files:
+            ids = kept_ids.get(file.stem)
+            if ids is None:
+                continue
+            frame = pl.read_ipc(file).filter(pl.col("work_id").is_in(ids))
+            if remap:
+                frame, count = _remap(frame, remap)
+                remapped += count
+            pending.append(frame.select(schema.names).to_arrow().cast(schema))
+            rows += frame.height
+            if rows >= BATCH_ROWS:
+                writer.write_table(pa.concat_tables(pending).combine_chunks())
+                pending, rows = [], 0
+        if pending:
+            writer.write_table(pa.concat_tables(pending).combine_chunks())
+    return remapped
 
 
 def _with_part(schema: Any) -> Any:
