@@ -72,22 +72,32 @@ def dataset_counts(
     """The dataset's works per country and year: works with an authorship naming the country.
 
     ``selection`` keeps the works tagged with that definition (a dataset holding several).
+    One year at a time, so the distinct (work, country) pairs held are one year's.
     """
-    kept = works.filter(pl.col("publication_year").is_in(list(years)))
+    counts = [_counts_of_year(works, authorships, year, selection) for year in sorted(years)]
+    empty = pl.DataFrame(schema={**_SCHEMA, "works_dataset": pl.Int64})
+    return pl.concat([empty, *counts]).sort("year", "country")
+
+
+def _counts_of_year(
+    works: pl.LazyFrame, authorships: pl.LazyFrame, year: int, selection: str | None
+) -> pl.DataFrame:
+    kept = works.filter(pl.col("publication_year") == year)
     if selection is not None:
         kept = kept.filter(pl.col("selections").list.contains(selection).fill_null(False))
-    named = (
-        authorships.select("work_id", pl.col("countries").alias("country"))
+    return (
+        authorships.join(kept.select("work_id"), on="work_id", how="semi")
+        .select("work_id", pl.col("countries").alias("country"))
         .explode("country")
         .drop_nulls("country")
         .unique()
-    )
-    return (
-        named.join(kept.select("work_id", pl.col("publication_year").alias("year")), on="work_id")
-        .group_by("year", "country")
+        .group_by("country")
         .agg(pl.len().alias("works_dataset"))
-        .select(pl.col("year").cast(pl.Int64), "country", pl.col("works_dataset").cast(pl.Int64))
-        .sort("year", "country")
+        .select(
+            pl.lit(year, pl.Int64).alias("year"),
+            "country",
+            pl.col("works_dataset").cast(pl.Int64),
+        )
         .collect(engine="streaming")
     )
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,10 @@ from biblio.schema import AUTHORSHIPS, INSTITUTIONS, WORKS, empty_table
 __all__ = ["DatasetBuilder", "staging_folder"]
 
 _PART = "_part"
+# Rows gathered before a record batch of the final tables is written: a quarter of the batches
+# biblio.io writes, so a finish holds less than the pages of a fetch (a 64k-row batch reads
+# as fast as a 256k-row one).
+_WRITE_ROWS = BATCH_ROWS // 4
 
 
 def staging_folder(final: Path) -> Path:
@@ -168,21 +173,12 @@ class DatasetBuilder:
             write_table(empty_table(WORKS), out / "works.arrow", WORKS)
             write_table(empty_table(AUTHORSHIPS), out / "authorships.arrow", AUTHORSHIPS)
         else:
-            # The version to keep per work: newest updated_date, then the latest part name.
-            newest = pl.col(_PART).sort_by(["updated_date", _PART], nulls_last=False).last()
-            keep = (
-                works.group_by("work_id")
-                .agg(newest)
-                .group_by(_PART)
-                .agg("work_id")
-                .collect(engine="streaming")
-            )
-            kept_ids = dict(zip(keep[_PART], keep["work_id"], strict=True))
+            kept = _kept_versions(works, drop_work_ids)
             remap = remap_institution_ids or None
-            _copy_kept(self._part_files("works"), kept_ids, out / "works.arrow", WORKS)
+            _copy_kept(self._part_files("works"), kept, out / "works.arrow", WORKS)
             remapped = _copy_kept(
                 self._part_files("authorships"),
-                kept_ids,
+                kept,
                 out / "authorships.arrow",
                 AUTHORSHIPS,
                 remap=remap,
@@ -243,35 +239,78 @@ def _remap(authorships: pl.DataFrame, survivors: Mapping[str, str]) -> tuple[pl.
     return remapped, int(count or 0)
 
 
+@dataclass(frozen=True)
+class _KeptVersions:
+    """Which row of each work the final tables keep: its newest version.
+
+    ``repeated`` holds the hashes of the work ids met in more than one row (few: a work fetched
+    twice, or a newer snapshot version); ``kept`` holds, per part name, the ids among those
+    whose kept version is in that part. Every other row is the only version of its work, unless
+    its id is ``dropped`` (merged away).
+    """
+
+    repeated: pl.Series
+    kept: Mapping[str, pl.Series]
+    dropped: pl.Series
+
+    def rows_of(self, part: str) -> pl.Expr:
+        """True for the rows of ``part`` that the final tables keep."""
+        rows = ~_ID_HASH.is_in(self.repeated)
+        newest = self.kept.get(part)
+        if newest is not None:
+            rows |= pl.col("work_id").is_in(newest)
+        return rows & ~pl.col("work_id").is_in(self.dropped) if len(self.dropped) else rows
+
+
+_ID_HASH = pl.col("work_id").hash(seed=1702)
+
+
+def _kept_versions(works: pl.LazyFrame, dropped: Collection[str]) -> _KeptVersions:
+    """The newest version of each work: newest ``updated_date``, then the latest part name.
+
+    Only the ids met more than once are compared, by 64-bit hash first (a collision only adds a
+    work to the exact comparison), so memory holds one hash per work, not the work ids.
+    """
+    counts = works.select(_ID_HASH.alias("hash")).group_by("hash").len()
+    repeated = counts.filter(pl.col("len") > 1).select("hash").collect(engine="streaming")["hash"]
+    newest = pl.col(_PART).sort_by(["updated_date", _PART], nulls_last=False).last()
+    kept = (
+        works.filter(_ID_HASH.is_in(repeated))
+        .group_by("work_id")
+        .agg(newest)
+        .group_by(_PART)
+        .agg("work_id")
+        .collect(engine="streaming")
+    )
+    by_part = dict(zip(kept[_PART], kept["work_id"], strict=True))
+    return _KeptVersions(repeated, by_part, pl.Series(list(dropped), dtype=pl.String))
+
+
 def _copy_kept(
     files: Sequence[Path],
-    kept_ids: Mapping[str, pl.Series],
+    versions: _KeptVersions,
     path: Path,
     schema: pa.Schema,
     *,
     remap: Mapping[str, str] | None = None,
 ) -> int:
-    """Copy the kept works' rows of the part ``files`` into one Arrow IPC file; return remaps.
+    """Copy the kept rows of the part ``files`` into one Arrow IPC file; return remaps.
 
-    ``kept_ids`` holds, per part name, the works whose kept version is in that part. Parts are
-    read one at a time, in name order, and rows keep their order, so memory holds one part and
-    at most :data:`~biblio.io.BATCH_ROWS` rows waiting to be written, whatever the corpus size
-    (a streaming semi-join held about twice the table at 200,000 works).
+    Parts are read one at a time, in name order, and rows keep their order, so memory holds
+    one part and at most :data:`_WRITE_ROWS` rows waiting to be written, whatever the corpus
+    size (a streaming semi-join held about twice the table at 200,000 works).
     """
     remapped, rows = 0, 0
     pending: list[pa.Table] = []
     with atomic_path(path) as tmp, ipc.new_file(tmp, schema) as writer:
         for file in files:
-            ids = kept_ids.get(file.stem)
-            if ids is None:
-                continue
-            frame = pl.read_ipc(file).filter(pl.col("work_id").is_in(ids))
+            frame = pl.read_ipc(file).filter(versions.rows_of(file.stem))
             if remap:
                 frame, count = _remap(frame, remap)
                 remapped += count
             pending.append(frame.select(schema.names).to_arrow().cast(schema))
             rows += frame.height
-            if rows >= BATCH_ROWS:
+            if rows >= _WRITE_ROWS:
                 writer.write_table(pa.concat_tables(pending).combine_chunks())
                 pending, rows = [], 0
         if pending:
