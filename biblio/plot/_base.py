@@ -210,6 +210,20 @@ def new_axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
     return made
 
 
+def new_axes_beside(ax: Axes | None, size: tuple[float, float], share: float) -> tuple[Axes, Axes]:
+    """``ax`` and a panel to its right on the same rows, ``share`` of the width.
+
+    Without ``ax``, both are Axes of a new figure of ``size`` inches (constrained layout, so the
+    panel's labels get room); with it, the panel is an inset beside the caller's Axes.
+    """
+    if ax is not None:
+        return ax, ax.inset_axes((1.04, 0.0, share / (1 - share), 1.0), sharey=ax)
+    fig = plt.figure(figsize=size, layout="constrained")
+    main, panel = fig.subplots(1, 2, sharey=True, width_ratios=(1 - share, share))
+    _OWN.add(main)
+    return main, panel
+
+
 def style_axes(ax: Axes) -> None:
     """Tick labels at a legible size, no top/right frame."""
     ax.tick_params(labelsize=TICK_SIZE)
@@ -223,9 +237,9 @@ def wrap(text: str, fig: Any, size: float, share: float = 0.92) -> str:
     return textwrap.fill(text, max(chars, 20), break_on_hyphens=False)
 
 
-def label(ax: Axes, *, x: str = "", y: str = "") -> None:
-    """Axis labels, wrapped to the figure, at the label size."""
-    ax.set_xlabel(wrap(x, ax.figure, LABEL_SIZE, 0.8), fontsize=LABEL_SIZE)
+def label(ax: Axes, *, x: str = "", y: str = "", width: float = 0.8) -> None:
+    """Axis labels at the label size, the x label wrapped to ``width`` of the figure."""
+    ax.set_xlabel(wrap(x, ax.figure, LABEL_SIZE, width), fontsize=LABEL_SIZE)
     ax.set_ylabel(textwrap.fill(y, 50, break_on_hyphens=False), fontsize=LABEL_SIZE)
 
 

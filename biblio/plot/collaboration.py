@@ -40,6 +40,7 @@ from biblio.plot._base import (
     finish,
     label,
     new_axes,
+    new_axes_beside,
     optional_table,
     pct,
     provenance,
@@ -250,11 +251,12 @@ def plot_asymmetry(
 
     One row per pair ``u → v``; as points on one log axis with a reference line at 1: affinity
     (observed ÷ expected co-authored works), leadership asymmetry (works led from ``u`` ÷ led
-    from ``v``) and the size ratio ``F(u→v)/F(v→u)``; Salton's cosine is printed beside each
-    row. ``pairs`` shows exactly those pairs; without it, the ``first`` pairs (e.g. the
-    published flows) come first, then the pairs of countries (among ``units``) with the highest
-    Salton cosine, up to ``n``. With every table (a mapping), each row gives its co-authored
-    works.
+    from ``v``) and the size ratio ``F(u→v)/F(v→u)``. Salton's cosine is drawn in a panel
+    beside them, as a point on a linear axis from 0 with the value the two sizes alone would
+    give as its reference, and printed at the right. ``pairs`` shows exactly those pairs;
+    without it, the ``first`` pairs (e.g. the published flows) come first, then the pairs of
+    countries (among ``units``) with the highest Salton cosine, up to ``n``. With every table
+    (a mapping), each row gives its co-authored works.
     """
     counting = check_counting(counting, ("full",))
     source, synthetic = provenance(data, source, synthetic)
@@ -298,10 +300,13 @@ def plot_asymmetry(
         "affinity",
         "leadership_asymmetry",
         "salton",
+        pl.when(pl.col("affinity") > 0)
+        .then(pl.col("salton") / pl.col("affinity"))
+        .alias("salton_expected"),
         "asymmetry",
     )
     height = 0.42 * max(shown.height, 3) + 3.2
-    ax = new_axes(ax, (10, height))
+    ax, panel = new_axes_beside(ax, (12, height), 0.24)
     positions = list(range(shown.height))
     for i, (column, legend, marker) in enumerate(_RATIOS):
         values = shown[column].to_list()
@@ -329,26 +334,12 @@ def plot_asymmetry(
     ax.set_ylim(max(shown.height, 1) - 0.5, -0.5)
     ax.grid(axis="y", color="0.92", zorder=0)
     style_axes(ax)
-    ax.annotate(
-        "Salton's\ncosine",
-        (1.01, 1.0),
-        xycoords="axes fraction",
-        fontsize=NOTE_SIZE,
-        va="bottom",
-        fontweight="bold",
-    )
-    for position, value in zip(positions, shown["salton"].to_list(), strict=True):
-        ax.annotate(
-            "—" if value is None else f"{value:.3f}",
-            (1.01, position),
-            xycoords=("axes fraction", "data"),
-            fontsize=NOTE_SIZE,
-            va="center",
-        )
+    _salton_panel(panel, shown)
     label(
         ax,
         x="ratio (log scale); the dashed line at 1 is each measure's baseline: as many shared "
         "works as the two sizes predict, as many led from each side, two countries of one size",
+        width=0.55,
     )
     ax.legend(
         loc="lower left", bbox_to_anchor=(0.0, 1.0), fontsize=NOTE_SIZE, frameon=False, ncols=1
@@ -358,20 +349,73 @@ def plot_asymmetry(
         finding = _asymmetry_finding(shown.row(0, named=True), year)
     alt = (
         f"Dot plot of country pairs in {year} (full counting), three ratios per pair on a log "
-        "axis with a reference line at 1, and Salton's cosine: "
+        "axis with a reference line at 1, and beside them Salton's cosine with the value "
+        "expected from the two sizes: "
         + "; ".join(
             f"{r['source_name']} → {r['partner_name']}"
             + (f" ({_works(r['coauthored'])})" if r["coauthored"] is not None else "")
             + f": affinity {_ratio(r['affinity'])}, leadership asymmetry "
             f"{_ratio(r['leadership_asymmetry'])} ({r['led_by_source']} led from "
             f"{r['source_name']}, {r['led_by_partner']} from {r['partner_name']}), size ratio "
-            f"{_ratio(r['asymmetry'])}, Salton {_ratio(r['salton'], 3)}"
+            f"{_ratio(r['asymmetry'])}, Salton {_ratio(r['salton'], 3)} (expected "
+            f"{_ratio(r['salton_expected'], 3)})"
             for r in shown.iter_rows(named=True)
         )
         + "."
     )
     remember(ax, shown, alt)
     return finish(ax, finding, title, counting=counting, source=source, synthetic=synthetic)
+
+
+def _salton_panel(panel: Axes, shown: pl.DataFrame) -> None:
+    """Salton's cosine of each row as a point, beside the value the two sizes alone would give.
+
+    On ``panel`` (right of the ratios, on the same rows), on a linear axis from 0; its value
+    is printed at the right. The reference is the cosine expected if partners were chosen
+    regardless of country (Salton's cosine ÷ affinity, i.e. √(works(u)·works(v)) ÷ the
+    works naming a country): above it, the pair co-authors more than its sizes predict.
+    """
+    positions = list(range(shown.height))
+    cosine = shown["salton"].to_list()
+    expected = shown["salton_expected"].to_list()
+    values = [(v, p) for v, p in zip(cosine, positions, strict=True) if v is not None]
+    panel.scatter(
+        [v for v, _ in values],
+        [p for _, p in values],
+        marker="D",
+        s=45,
+        color=OKABE_ITO[3],
+        label="Salton's cosine",
+        zorder=3,
+        edgecolors="white",
+        linewidths=0.6,
+    )
+    reference = [(e, p) for e, p in zip(expected, positions, strict=True) if e is not None]
+    panel.scatter(
+        [e for e, _ in reference],
+        [p for _, p in reference],
+        marker="|",
+        s=160,
+        linewidths=1.6,
+        color="0.25",
+        label="expected from the two sizes",
+        zorder=2,
+    )
+    high = max([v for v in [*cosine, *expected] if v is not None] or [1.0])
+    panel.set_xlim(0, high * 1.15)
+    panel.grid(axis="y", color="0.92", zorder=0)
+    panel.tick_params(axis="y", left=False, labelleft=False)
+    style_axes(panel)
+    panel.set_xlabel("Salton's cosine (linear, from 0;\n1 = every work shared)", fontsize=NOTE_SIZE)
+    panel.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), fontsize=NOTE_SIZE, frameon=False)
+    for position, value in zip(positions, cosine, strict=True):
+        panel.annotate(
+            "—" if value is None else f"{value:.3f}",
+            (1.02, position),
+            xycoords=("axes fraction", "data"),
+            fontsize=NOTE_SIZE,
+            va="center",
+        )
 
 
 def _works(n: int) -> str:

@@ -174,6 +174,34 @@ def test_asymmetry_draws_points_around_a_reference_line_at_one_and_shows_leaders
     plt.close("all")
 
 
+def test_asymmetry_draws_salton_as_points_beside_the_value_the_sizes_would_give() -> None:
+    from biblio.plot import alt_text, figure_data, plot_asymmetry
+
+    data = _asymmetry().with_columns(pl.Series("affinity", [0.5, 2.0, 1.0]))
+    ax = plot_asymmetry(data, year=2024)
+    panels = [a for a in ax.figure.axes if a is not ax]
+    assert len(panels) == 1
+    panel = panels[0]
+    assert panel.get_xscale() == "linear"
+    assert panel.get_xlim()[0] == 0
+    assert list(panel.patches) == []  # points, not bars
+    drawn = {
+        text.get_text(): [tuple(xy) for xy in collection.get_offsets()]
+        for text, collection in zip(panel.get_legend().get_texts(), panel.collections, strict=True)
+    }
+    rows = figure_data(ax)  # in the order drawn: by Salton's cosine
+    salton = rows["salton"].to_list()
+    assert drawn["Salton's cosine"] == [(v, i) for i, v in enumerate(salton)]
+    expected = [v / a for v, a in zip(salton, rows["affinity"].to_list(), strict=True)]
+    assert rows["salton_expected"].to_list() == expected
+    reference = [label for label in drawn if label != "Salton's cosine"]
+    assert reference == ["expected from the two sizes"]
+    assert drawn[reference[0]] == [(v, i) for i, v in enumerate(expected)]
+    assert "Salton's cosine" in panel.get_xlabel()
+    assert "expected" in alt_text(ax)
+    plt.close("all")
+
+
 # -- the network: legible --------------------------------------------------------------------
 def test_the_network_draws_the_top_countries_heavy_links_on_top_and_a_legend() -> None:
     from biblio.plot import figure_data, plot_network, title_of
