@@ -491,14 +491,14 @@ def year_over_year(
     rows = [
         [
             label,
-            _counting(before.get(label), now.get(label)),
             _show(before.get(label)),
             _show(now.get(label)),
             _change(before.get(label), now.get(label)),
+            _counting(before.get(label), now.get(label)),
         ]
         for label in labels
     ]
-    headers = ["headline figure", "counting", str(prev_year), str(year), "change"]
+    headers = ["headline figure", str(prev_year), str(year), "change", "counting"]
 
     threshold = summary.definitions.threshold
     counted = ("unit", "institutions_above", "institutions_total")

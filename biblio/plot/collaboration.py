@@ -27,7 +27,7 @@ import numpy as np
 import polars as pl
 import seaborn as sns
 
-from biblio.metrics.derived import FEW_WORKS
+from biblio.metrics.derived import FEW_WORKS, flows_without_large
 from biblio.names import capital, possessive, the, unit_name
 from biblio.plot._base import (
     GREY,
@@ -166,6 +166,7 @@ def plot_flows(
     if best.height and best["flow_share"][0] > 0:
         top = best.row(0, named=True)
         few = f"; only {top['coauthored']} works" if top["coauthored"] < FEW_WORKS else ""
+        few += _large_among(data, year, top["source"], top["partner"])
         finding = (
             f"In {year}, {pct(top['flow_share'])} of {possessive(the(top['source']))} AI works "
             f"({top['coauthored']:,} of {top['source_works']:,}) had a co-author in "
@@ -346,7 +347,9 @@ def plot_asymmetry(
     )
     finding = f"Co-authorship between country pairs, {year} (full counting)"
     if shown.height:
-        finding = _asymmetry_finding(shown.row(0, named=True), year)
+        top = shown.row(0, named=True)
+        large = _large_among(data, year, top["source"], top["partner"])
+        finding = _asymmetry_finding(top, year, large)
     alt = (
         f"Dot plot of country pairs in {year} (full counting), three ratios per pair on a log "
         "axis with a reference line at 1, and beside them Salton's cosine with the value "
@@ -426,12 +429,32 @@ def _ratio(value: float | None, digits: int = 2) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}"
 
 
-def _asymmetry_finding(row: dict[str, object], year: int) -> str:
+def _large_among(data: Data, year: int, source: str, partner: str) -> str:
+    """``; 2 of them of more than 100 authors`` for a pair's co-authored works, or ``""``.
+
+    Empty without the tables ``flows`` and ``large_works`` or when none of the works is large.
+    """
+    flows, large = optional_table(data, "flows"), optional_table(data, "large_works")
+    if flows is None or large is None:
+        return ""
+    rows = flows.filter(
+        (pl.col("year") == year) & (pl.col("source") == source) & (pl.col("partner") == partner)
+    )
+    large = large.filter(pl.col("year") == year)
+    if rows.height != 1 or large.is_empty():
+        return ""
+    count = flows_without_large(rows, large)["large_coauthored"][0]
+    threshold = int(large["authorship_threshold"][0]) if "authorship_threshold" in large else 100
+    return f"; {count} of them of more than {threshold} authors" if count else ""
+
+
+def _asymmetry_finding(row: dict[str, object], year: int, large: str = "") -> str:
     source, partner = str(row["source"]), str(row["partner"])
     shared = row["coauthored"]
     of = f" of the {shared:,} AI works they shared" if isinstance(shared, int) else ""
     la = row["leadership_asymmetry"]
     few = f"; only {shared} works" if isinstance(shared, int) and shared < FEW_WORKS else ""
+    few += large
     ratio = f"leadership asymmetry {la:.2f}, " if isinstance(la, float) else ""
     text = (
         f"In {year}, authors in {the(source)} led {row['led_by_source']}{of}, authors in "
@@ -439,8 +462,13 @@ def _asymmetry_finding(row: dict[str, object], year: int) -> str:
     )
     affinity = row["affinity"]
     if isinstance(affinity, float):
+        expected = (
+            f": {shared:,} works where {shared / affinity:,.0f} would be expected"
+            if isinstance(shared, int) and affinity > 0
+            else ""
+        )
         text += (
             f"; for their sizes they co-authored {affinity:.2f}× as often as partners chosen "
-            "regardless of country would (affinity)"
+            f"regardless of country would (affinity{expected})"
         )
     return capital(text)

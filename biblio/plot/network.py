@@ -27,6 +27,7 @@ from biblio.plot._base import (
     check_counting,
     finish,
     new_axes,
+    optional_table,
     provenance,
     remember,
     table,
@@ -168,6 +169,37 @@ def connectivity_finding(nodes: pl.DataFrame, year: int) -> str:
         f"In {year} {the(p['unit'])} had the most co-authorship partners ({p['partners']} "
         f"countries) and {the(w['unit'])} the most co-authored works summed over its partners "
         f"({w['strength']:,})"
+    )
+
+
+def _without_large(data: Mapping[str, pl.DataFrame], edges: pl.DataFrame, year: int) -> str:
+    """What "most connected" is without the works of more than 100 authors, as a clause.
+
+    Empty when ``data`` has no table ``large_works`` or no such work in ``year``: each of those
+    works links every pair of its countries, so a handful can make a country the most connected.
+    """
+    from biblio.metrics.derived import network_without_large
+
+    large = optional_table(data, "large_works")
+    if large is None or "year" not in large.columns:
+        return ""
+    large = large.filter(pl.col("year") == year)
+    if large.is_empty():
+        return ""
+    threshold = int(large["authorship_threshold"][0]) if "authorship_threshold" in large else 100
+    rest = network_without_large(edges, large)
+    by_partners = rest.sort(
+        ["partners_rest", "strength_rest", "unit"], descending=[True, True, False]
+    )
+    by_works = rest.sort(["strength_rest", "partners_rest", "unit"], descending=[True, True, False])
+    p, w = by_partners.row(0, named=True), by_works.row(0, named=True)
+    works = large["work_id"].n_unique()
+    return (
+        f". {works:,} work{'' if works == 1 else 's'} of more than {threshold} authors link "
+        f"every pair of their countries; without {'it' if works == 1 else 'them'}, the most "
+        "partners: "
+        f"{the(p['unit'])} ({p['partners_rest']}), the most co-authored works: "
+        f"{the(w['unit'])} ({w['strength_rest']:,})"
     )
 
 
@@ -330,9 +362,10 @@ def plot_network(
     countries = year_nodes.height
     finding = (
         capital(connectivity_finding(year_nodes, year))
-        + f", counted over all {countries} countries. Drawn: the {len(kept)} countries with the "
-        f"most AI works and the {drawn_edges.height} links of at least {min_works} co-authored "
-        "works"
+        + f", counted over all {countries} countries (full counting)"
+        + _without_large(data, edges, year)
+        + f". Drawn: the {len(kept)} countries with the most AI works and the "
+        f"{drawn_edges.height} links of at least {min_works} co-authored works"
     )
     label = {u: unit_name(u) for u in kept}
     frame = pl.concat(
