@@ -307,7 +307,7 @@ def plot_asymmetry(
         "asymmetry",
     )
     height = 0.42 * max(shown.height, 3) + 3.2
-    ax, panel = new_axes_beside(ax, (12, height), 0.24)
+    ax, panel, legends = new_axes_beside(ax, (12, height), 0.24)
     positions = list(range(shown.height))
     for i, (column, legend, marker) in enumerate(_RATIOS):
         values = shown[column].to_list()
@@ -335,16 +335,27 @@ def plot_asymmetry(
     ax.set_ylim(max(shown.height, 1) - 0.5, -0.5)
     ax.grid(axis="y", color="0.92", zorder=0)
     style_axes(ax)
-    _salton_panel(panel, shown)
+    _salton_panel(panel, shown, legends)
     label(
         ax,
         x="ratio (log scale); the dashed line at 1 is each measure's baseline: as many shared "
         "works as the two sizes predict, as many led from each side, two countries of one size",
-        width=0.55,
+        width=min(0.55, 0.8 * ax.get_position().width),  # not under the Salton panel
     )
-    ax.legend(
-        loc="lower left", bbox_to_anchor=(0.0, 1.0), fontsize=NOTE_SIZE, frameon=False, ncols=1
-    )
+    if legends is None:  # above the Axes, under the figure's title
+        ax.legend(
+            loc="lower left", bbox_to_anchor=(0.0, 1.0), fontsize=NOTE_SIZE, frameon=False, ncols=1
+        )
+    else:  # in the row below: the caller's Axes carry the title just above
+        handles, labels = ax.get_legend_handles_labels()
+        more, more_labels = panel.get_legend_handles_labels()
+        legends.legend(
+            [*handles, *more],
+            [*labels, *more_labels],
+            loc="upper left",
+            fontsize=NOTE_SIZE,
+            frameon=False,
+        )
     finding = f"Co-authorship between country pairs, {year} (full counting)"
     if shown.height:
         top = shown.row(0, named=True)
@@ -370,7 +381,7 @@ def plot_asymmetry(
     return finish(ax, finding, title, counting=counting, source=source, synthetic=synthetic)
 
 
-def _salton_panel(panel: Axes, shown: pl.DataFrame) -> None:
+def _salton_panel(panel: Axes, shown: pl.DataFrame, legends: Axes | None) -> None:
     """Salton's cosine of each row as a point, beside the value the two sizes alone would give.
 
     On ``panel`` (right of the ratios, on the same rows), on a linear axis from 0; its value
@@ -401,7 +412,7 @@ def _salton_panel(panel: Axes, shown: pl.DataFrame) -> None:
         s=160,
         linewidths=1.6,
         color="0.25",
-        label="expected from the two sizes",
+        label="the same expected from the two sizes alone",
         zorder=2,
     )
     high = max([v for v in [*cosine, *expected] if v is not None] or [1.0])
@@ -410,7 +421,8 @@ def _salton_panel(panel: Axes, shown: pl.DataFrame) -> None:
     panel.tick_params(axis="y", left=False, labelleft=False)
     style_axes(panel)
     panel.set_xlabel("Salton's cosine (linear, from 0;\n1 = every work shared)", fontsize=NOTE_SIZE)
-    panel.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), fontsize=NOTE_SIZE, frameon=False)
+    if legends is None:
+        panel.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), fontsize=NOTE_SIZE, frameon=False)
     for position, value in zip(positions, cosine, strict=True):
         panel.annotate(
             "—" if value is None else f"{value:.3f}",

@@ -195,10 +195,40 @@ def test_asymmetry_draws_salton_as_points_beside_the_value_the_sizes_would_give(
     expected = [v / a for v, a in zip(salton, rows["affinity"].to_list(), strict=True)]
     assert rows["salton_expected"].to_list() == expected
     reference = [label for label in drawn if label != "Salton's cosine"]
-    assert reference == ["expected from the two sizes"]
+    assert reference == ["the same expected from the two sizes alone"]
     assert drawn[reference[0]] == [(v, i) for i, v in enumerate(expected)]
     assert "Salton's cosine" in panel.get_xlabel()
     assert "expected" in alt_text(ax)
+    plt.close("all")
+
+
+def test_asymmetry_on_the_caller_s_axes_overlaps_nothing() -> None:
+    from biblio.plot import plot_asymmetry
+
+    data = _asymmetry().with_columns(
+        pl.Series("led_by_source", [6, 2, 5]),
+        pl.Series("led_by_partner", [3, 2, 1]),
+        pl.Series("leadership_asymmetry", [2.0, 1.0, 5.0]),
+    )
+    fig, ax = plt.subplots(figsize=(10, 6), layout="constrained")
+    assert plot_asymmetry(data, year=2024, ax=ax) is ax
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    [panel] = [a for a in fig.axes if a is not ax and a.collections]
+    boxes = {
+        "title": ax.title.get_window_extent(renderer),
+        "x label": ax.xaxis.label.get_window_extent(renderer),
+        "panel x label": panel.xaxis.label.get_window_extent(renderer),
+        "panel": panel.get_window_extent(renderer),
+        "axes": ax.get_window_extent(renderer),
+    }
+    legends = [a.get_legend() for a in fig.axes if a.get_legend() is not None]
+    assert len(legends) == 1  # one legend for both panels
+    boxes["legend"] = legends[0].get_window_extent(renderer)
+    names = sorted(boxes)
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            assert not boxes[a].overlaps(boxes[b]), (a, b)
     plt.close("all")
 
 
