@@ -33,6 +33,7 @@ import json
 import logging
 import shutil
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,7 @@ from biblio.errors import InputError
 from biblio.io import Dataset, atomic_write, file_sha256, open_dataset, publish_dataset
 from biblio.report.build import check_year, definitions_compared, report_year, write_report
 from biblio.report.document import Block, Paragraph, Section, Table
-from biblio.report.format import fmt_int, fmt_pct
+from biblio.report.format import fmt_int, fmt_pct, name_with_code
 from biblio.report.published import INSTITUTION_UNITS, KEY_UNITS
 from biblio.schema import OUTPUT_SPECS, OUTPUT_TABLES, Column
 from biblio.summary import Summary
@@ -275,76 +276,175 @@ def sha256sums(hashes: Mapping[str, str]) -> str:
     return "".join(f"{hashes[p]}  {p}\n" for p in sorted(hashes))
 
 
-# -- year over year ----------------------------------------------------------------------------
-def headline_figures(summary: Summary, year: int) -> dict[str, Any]:
-    """The headline figures of one year of ``summary.json``, flattened to label → value.
+# -- year over year ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class HeadlineFigure:
+    """One headline figure of a year: its value, its counting and the count it rests on.
 
-    Every label says its counting.
+    ``value`` is as ``summary.json`` holds it (a unit code, a share or a count); ``counting``
+    says how works were counted; ``basis`` is the count behind a share or a unit, as printed
+    (``47 of 448 works``), empty for a figure that is itself a count.
+    """
+
+    value: str | int | float | None
+    counting: str
+    basis: str = ""
+
+
+#: What each citation window of ``summary.json`` counts, in words.
+_WINDOWS = {
+    "received": "citations made in the year to AI works",
+    "published": "citations to date of the year's AI works",
+}
+_COUNTING = {"full": "full", "frac": "fractional"}
+#: The counting of figures that count whole things once (works, partner countries).
+_WHOLE = "none needed: each work once"
+_PARTNERS = "none needed: each partner country once"
+
+
+def _basis(frame: pl.DataFrame, template: str, **where: Any) -> str:
+    """``template`` filled with the one row of ``frame`` matching ``where`` (empty if none)."""
+    rows = frame.filter(**where)
+    if rows.height != 1:
+        return ""
+    return template.format(**rows.row(0, named=True))
+
+
+def headline_figures(
+    summary: Summary, tables: Mapping[str, pl.DataFrame], year: int
+) -> dict[str, HeadlineFigure]:
+    """The headline figures of one year of ``summary.json``, by label, with their counts.
+
+    The counts come from ``tables`` (the bundle's, which hold every year); each figure says
+    its counting.
 
     >>> from biblio.summary import Definitions, MostConnected, YearSummary
     >>> head = YearSummary(attributed_works=10, most_connected=MostConnected("CN", 3, 2),
     ...                    researchers={"CN": 5, "XX": 1})
     >>> summary = Summary(Definitions(), {2024: head})
-    >>> for label, value in headline_figures(summary, 2024).items():
-    ...     print(f"{label}: {value}")
-    AI works naming a country: 10
-    most connected country (co-authored works summed over partners): CN
-    most connected: co-authored works summed over partners (full counting): 3
-    most connected: partner countries: 2
-    active researchers (full counting): CN: 5
-    """
+    >>> coverage = pl.DataFrame({"year": [2024], "works": [12], "attributed": [10]})
+    >>> for label, figure in headline_figures(summary, {"coverage": coverage}, 2024).items():
+    ...     print(f"{label}: {figure.value} [{figure.counting}] {figure.basis}".rstrip())
+    AI works naming a country: 10 [none needed: each work once] of 12 AI works
+    most connected country by co-authored works summed over partners: CN [full] 3 co-authored works, 2 partner countries
+    co-authored works of the most connected country, summed over partners: 3 [full]
+    partner countries of the most connected country: 2 [none needed: each partner country once]
+    active researchers: China (CN): 5 [full]
+    """  # noqa: E501
     head = summary.years.get(year)
     if head is None:
         return {}
-    out: dict[str, Any] = {"AI works naming a country": head.attributed_works}
+    empty = pl.DataFrame({"year": [], "unit": [], "source": [], "partner": [], "window": []})
+
+    def rows(name: str) -> pl.DataFrame:
+        return tables[name].filter(pl.col("year") == year) if name in tables else empty
+
+    works_basis = _basis(rows("coverage"), "of {works:,} AI works")
+    out: dict[str, HeadlineFigure] = {
+        "AI works naming a country": HeadlineFigure(head.attributed_works, _WHOLE, works_basis)
+    }
+    cites = rows("citation_shares")
     for key, leader in sorted(head.citation_share_leader.items()):
-        window, _, counting = key.partition("_")
-        label = (
-            f"citation share leader ({window}, "
-            f"{'fractional' if counting == 'frac' else counting} counting)"
+        window, _, suffix = key.partition("_")
+        counting = _COUNTING.get(suffix, suffix)
+        what = _WINDOWS.get(window, window)
+        amount = "{citations_full:,}" if suffix == "full" else "{citations_frac:,.1f}"
+        share = cites.filter(window=window, unit=leader.unit)
+        total = share.select(
+            (pl.col(f"citations_{suffix}") / pl.col(f"share_{suffix}")).round(0).alias("total")
         )
-        out[label] = leader.unit
-        out[f"{label}: share"] = leader.share
-    for flow in head.flows:
-        out[f"flow share {flow.source}→{flow.partner} (full counting)"] = flow.flow_share
+        basis = (
+            _basis(share, amount) + f" of {int(total['total'][0]):,} citations"
+            if share.height == 1 and total["total"][0] is not None
+            else ""
+        )
+        label = f"largest share of the {what}, {counting} counting"
+        out[f"{label}: country"] = HeadlineFigure(leader.unit, counting, basis)
+        out[f"{label}: its share"] = HeadlineFigure(leader.share, counting, basis)
+    flows = rows("flows")
+    for f in head.flows:
+        out[f"flow share {name_with_code(f.source)} → {name_with_code(f.partner)}"] = (
+            HeadlineFigure(
+                f.flow_share,
+                "full",
+                _basis(
+                    flows,
+                    "{coauthored:,} of {source_works:,} works",
+                    source=f.source,
+                    partner=f.partner,
+                ),
+            )
+        )
     for unit, partner in sorted(head.top_partner.items()):
-        out[f"top partner of {unit} (most co-authored works)"] = partner
+        basis = (
+            _basis(flows, "{coauthored:,} co-authored works", source=unit, partner=partner)
+            if partner
+            else "no co-authored work"
+        )
+        out[f"top co-author country of {name_with_code(unit)} (most co-authored works)"] = (
+            HeadlineFigure(partner, "full", basis)
+        )
     connected = head.most_connected
     if connected:
-        out["most connected country (co-authored works summed over partners)"] = connected.unit
-        out["most connected: co-authored works summed over partners (full counting)"] = (
-            connected.strength
+        out["most connected country by co-authored works summed over partners"] = HeadlineFigure(
+            connected.unit,
+            "full",
+            f"{connected.strength:,} co-authored works, {connected.partners:,} partner countries",
         )
-        out["most connected: partner countries"] = connected.partners
+        out["co-authored works of the most connected country, summed over partners"] = (
+            HeadlineFigure(connected.strength, "full")
+        )
+        out["partner countries of the most connected country"] = HeadlineFigure(
+            connected.partners, _PARTNERS
+        )
+    above = rows("institutions_above")
+    threshold = summary.definitions.threshold
     for unit in INSTITUTION_UNITS:
         if unit in head.institutions_above:
-            out[f"institutions above the threshold (full counting): {unit}"] = (
-                head.institutions_above[unit]
+            out[f"institutions with more than {threshold} AI works: {name_with_code(unit)}"] = (
+                HeadlineFigure(
+                    head.institutions_above[unit],
+                    "full",
+                    _basis(above, "of {institutions_total:,} with at least one AI work", unit=unit),
+                )
             )
     for unit in KEY_UNITS:
         if unit in head.researchers:
-            out[f"active researchers (full counting): {unit}"] = head.researchers[unit]
+            out[f"active researchers: {name_with_code(unit)}"] = HeadlineFigure(
+                head.researchers[unit], "full"
+            )
     return out
 
 
-def _show(label: str, value: Any) -> str:
-    if value is None:
+def _show(figure: HeadlineFigure | None) -> str:
+    """A figure's cell: the value (a unit by name and code) with its count in brackets."""
+    if figure is None or figure.value is None:
         return "—"
-    if isinstance(value, float) and ("share" in label):
-        return fmt_pct(value)
-    if isinstance(value, int | float):
-        return fmt_int(value)
-    return str(value)
+    value = figure.value
+    if isinstance(value, str):
+        text = name_with_code(value)
+    elif isinstance(value, float):  # the headline figures' only floats are shares
+        text = fmt_pct(value)
+    else:
+        text = fmt_int(value)
+    return f"{text} ({figure.basis})" if figure.basis else text
 
 
-def _change(label: str, before: Any, now: Any) -> str:
-    if before is None or now is None:
+def _change(before: HeadlineFigure | None, now: HeadlineFigure | None) -> str:
+    if before is None or now is None or before.value is None or now.value is None:
         return "—"
-    if isinstance(before, str) or isinstance(now, str):
-        return "same" if before == now else "changed"
-    if "share" in label and isinstance(now, float):
-        return f"{100 * (now - before):+.1f} pp"
-    return f"{now - before:+,}"
+    if isinstance(before.value, str) or isinstance(now.value, str):
+        return "same" if before.value == now.value else "changed"
+    if isinstance(now.value, float) and isinstance(before.value, float):
+        return f"{100 * (now.value - before.value):+.1f} pp"
+    return f"{now.value - before.value:+,}"
+
+
+def _counting(before: HeadlineFigure | None, now: HeadlineFigure | None) -> str:
+    found = now or before
+    if found is None:
+        return "—"
+    return found.counting if found.counting.startswith("none") else f"{found.counting} counting"
 
 
 def year_over_year(
@@ -357,39 +457,56 @@ def year_over_year(
     """The year-over-year section: last bundle's headline figures beside this one's.
 
     ``previous`` is a folder written by :func:`build_benchmark`. Lists every headline figure
-    then and now, the units whose count of institutions above the threshold went from zero to
-    some or back, and the institutions that crossed the threshold either way.
+    then and now, each with its counting and the counts it rests on, the units whose count of
+    institutions above the threshold went from zero to some or back, and the institutions that
+    crossed the threshold either way.
     """
     package_path = previous / "datapackage.json"
     try:
         package = json.loads(package_path.read_text("utf-8"))
         prev_year = int(package["biblio"]["report_year"])
         prev_summary = Summary.loads((previous / TABLES_DIR / "summary.json").read_text("utf-8"))
-        prev_institutions = pl.read_parquet(previous / TABLES_DIR / "institution_output.parquet")
-        prev_above = pl.read_parquet(previous / TABLES_DIR / "institutions_above.parquet")
+        prev_tables = {
+            name: pl.read_parquet(previous / TABLES_DIR / f"{name}.parquet")
+            for name in (
+                "coverage",
+                "citation_shares",
+                "flows",
+                "institutions_above",
+                "institution_output",
+            )
+        }
     except (OSError, KeyError, ValueError) as exc:
         raise InputError(
             f"--previous {previous}: not a benchmark bundle ({exc}); give a folder written by "
             "`biblio benchmark`"
         ) from exc
-    before = headline_figures(prev_summary, prev_year)
-    now = headline_figures(summary, year)
+    prev_institutions, prev_above = (
+        prev_tables["institution_output"],
+        prev_tables["institutions_above"],
+    )
+    before = headline_figures(prev_summary, prev_tables, prev_year)
+    now = headline_figures(summary, tables, year)
     labels = list(dict.fromkeys([*now, *before]))
     rows = [
         [
             label,
-            _show(label, before.get(label)),
-            _show(label, now.get(label)),
-            _change(label, before.get(label), now.get(label)),
+            _show(before.get(label)),
+            _show(now.get(label)),
+            _change(before.get(label), now.get(label)),
+            _counting(before.get(label), now.get(label)),
         ]
         for label in labels
     ]
-    headers = ["headline figure", str(prev_year), str(year), "change"]
+    headers = ["headline figure", str(prev_year), str(year), "change", "counting"]
 
     threshold = summary.definitions.threshold
-    above_now = tables["institutions_above"].filter(year=year).select("unit", "institutions_above")
+    counted = ("unit", "institutions_above", "institutions_total")
+    above_now = tables["institutions_above"].filter(year=year).select(counted)
     above_before = prev_above.filter(year=prev_year).select(
-        "unit", pl.col("institutions_above").alias("before")
+        "unit",
+        pl.col("institutions_above").alias("before"),
+        pl.col("institutions_total").alias("total_before"),
     )
     units = (
         above_now.join(above_before, on="unit", how="full", coalesce=True)
@@ -398,8 +515,13 @@ def year_over_year(
         .sort("unit")
     )
     unit_rows = [
-        [u, fmt_int(b), fmt_int(n), "crossed above" if n > 0 else "fell to none"]
-        for u, n, b in units.iter_rows()
+        [
+            name_with_code(u),
+            f"{fmt_int(b)} (of {fmt_int(tb or 0)} with at least one AI work)",
+            f"{fmt_int(n)} (of {fmt_int(tn or 0)})",
+            "crossed above" if n > 0 else "fell to none",
+        ]
+        for u, n, tn, b, tb in units.iter_rows()
     ]
 
     def above(frame: pl.DataFrame, y: int) -> pl.DataFrame:
@@ -415,7 +537,7 @@ def year_over_year(
         [
             r["institution_id"],
             r["display_name"] or "—",
-            r["country_code"] or "unknown",
+            name_with_code(r["country_code"]) if r["country_code"] else "unknown",
             fmt_int(r["works"]),
             direction,
         ]
@@ -431,12 +553,12 @@ def year_over_year(
         "institution",
         "name",
         "country",
-        "works (in the year it was above)",
+        "AI works, full counting (in the year it was above)",
         "direction",
     ]
     unit_headers = [
         "unit",
-        f"institutions above {threshold} in {prev_year}",
+        f"institutions with more than {threshold} AI works in {prev_year} (full counting)",
         f"… in {year}",
         "change",
     ]

@@ -210,6 +210,34 @@ def new_axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
     return made
 
 
+def new_axes_beside(
+    ax: Axes | None, size: tuple[float, float], share: float
+) -> tuple[Axes, Axes, Axes | None]:
+    """``ax``, a panel to its right on the same rows (``share`` of the width), a legend row.
+
+    Without ``ax``, the two are Axes of a new figure of ``size`` inches (constrained layout, so
+    the panel's labels get room) and the legends go above them, under the figure's title
+    (the third value is ``None``). With ``ax``, its place in the caller's grid is split: the
+    two Axes side by side, and below them an empty Axes to hold the legends, since the
+    caller's Axes carries the title just above it (an Axes outside any grid gets an inset
+    panel and no legend row).
+    """
+    if ax is None:
+        fig = plt.figure(figsize=size, layout="constrained")
+        main, panel = fig.subplots(1, 2, sharey=True, width_ratios=(1 - share, share))
+        _OWN.add(main)
+        return main, panel, None
+    spec = ax.get_subplotspec()
+    if spec is None:
+        return ax, ax.inset_axes((1.04, 0.0, share / (1 - share), 1.0), sharey=ax), None
+    inner = spec.subgridspec(2, 2, width_ratios=(1 - share, share), height_ratios=(1, 0.01))
+    ax.set_subplotspec(inner[0, 0])
+    panel = ax.figure.add_subplot(inner[0, 1], sharey=ax)
+    legends = ax.figure.add_subplot(inner[1, :])
+    legends.set_axis_off()
+    return ax, panel, legends
+
+
 def style_axes(ax: Axes) -> None:
     """Tick labels at a legible size, no top/right frame."""
     ax.tick_params(labelsize=TICK_SIZE)
@@ -223,9 +251,9 @@ def wrap(text: str, fig: Any, size: float, share: float = 0.92) -> str:
     return textwrap.fill(text, max(chars, 20), break_on_hyphens=False)
 
 
-def label(ax: Axes, *, x: str = "", y: str = "") -> None:
-    """Axis labels, wrapped to the figure, at the label size."""
-    ax.set_xlabel(wrap(x, ax.figure, LABEL_SIZE, 0.8), fontsize=LABEL_SIZE)
+def label(ax: Axes, *, x: str = "", y: str = "", width: float = 0.8) -> None:
+    """Axis labels at the label size, the x label wrapped to ``width`` of the figure."""
+    ax.set_xlabel(wrap(x, ax.figure, LABEL_SIZE, width), fontsize=LABEL_SIZE)
     ax.set_ylabel(textwrap.fill(y, 50, break_on_hyphens=False), fontsize=LABEL_SIZE)
 
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import matplotlib.ticker as mticker
 import polars as pl
 
-from biblio.metrics.derived import citation_impact
+from biblio.metrics.derived import FEW_WORKS, citation_impact
 from biblio.names import capital, possessive, the, unit_name
 from biblio.plot._base import (
     GREY,
@@ -277,12 +277,14 @@ def plot_citation_trend(
     if lead.height >= 2:
         first, last = lead.row(0, named=True), lead.row(-1, named=True)
         total = _total(drawn.filter(pl.col("year") == last["year"]))
+        total_first = _total(drawn.filter(pl.col("year") == first["year"]))
         finding = (
             f"{capital(possessive(the(units[0])))} share of the citations made each year to the "
             f"AI works of the {window} years up to it went from {pct(first['share'])} in "
-            f"{first['year']} to {pct(last['share'])} in {last['year']} "
-            f"({count(last['citations'], counting)} of {_int(total)} citations, "
-            f"{counting} counting)"
+            f"{first['year']} ({count(first['citations'], counting)} of {_int(total_first)} "
+            f"citations) to {pct(last['share'])} in {last['year']} "
+            f"({count(last['citations'], counting)} of {_int(total)} citations), "
+            f"{counting} counting"
         )
     alt = (
         f"Line chart of shares of the citations made each year to the AI works of the {window} "
@@ -388,7 +390,9 @@ def plot_citation_impact(
             f"Relative to their share of {year}'s AI works, {possessive(the(top['unit']))} works "
             f"drew the most citations among these countries: {top['impact']:.2f}× the world "
             f"average ({count(top['citations'], counting)} citations to "
-            f"{count(top['works'], counting)} works, {counting} counting)"
+            f"{count(top['works'], counting)} works, {counting} counting"
+            + (f"; only {count(top['works'], counting)} works" if top["works"] < FEW_WORKS else "")
+            + ")"
         )
     alt = (
         f"Dot plot of relative citation impact in {year} ({counting} counting; 1 = world "

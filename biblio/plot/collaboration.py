@@ -27,7 +27,7 @@ import numpy as np
 import polars as pl
 import seaborn as sns
 
-from biblio.metrics.derived import FEW_WORKS
+from biblio.metrics.derived import FEW_WORKS, flows_without_large
 from biblio.names import capital, possessive, the, unit_name
 from biblio.plot._base import (
     GREY,
@@ -40,6 +40,7 @@ from biblio.plot._base import (
     finish,
     label,
     new_axes,
+    new_axes_beside,
     optional_table,
     pct,
     provenance,
@@ -165,6 +166,7 @@ def plot_flows(
     if best.height and best["flow_share"][0] > 0:
         top = best.row(0, named=True)
         few = f"; only {top['coauthored']} works" if top["coauthored"] < FEW_WORKS else ""
+        few += _large_among(data, year, top["source"], top["partner"])
         finding = (
             f"In {year}, {pct(top['flow_share'])} of {possessive(the(top['source']))} AI works "
             f"({top['coauthored']:,} of {top['source_works']:,}) had a co-author in "
@@ -250,11 +252,12 @@ def plot_asymmetry(
 
     One row per pair ``u → v``; as points on one log axis with a reference line at 1: affinity
     (observed ÷ expected co-authored works), leadership asymmetry (works led from ``u`` ÷ led
-    from ``v``) and the size ratio ``F(u→v)/F(v→u)``; Salton's cosine is printed beside each
-    row. ``pairs`` shows exactly those pairs; without it, the ``first`` pairs (e.g. the
-    published flows) come first, then the pairs of countries (among ``units``) with the highest
-    Salton cosine, up to ``n``. With every table (a mapping), each row gives its co-authored
-    works.
+    from ``v``) and the size ratio ``F(u→v)/F(v→u)``. Salton's cosine is drawn in a panel
+    beside them, as a point on a linear axis from 0 with the value the two sizes alone would
+    give as its reference, and printed at the right. ``pairs`` shows exactly those pairs;
+    without it, the ``first`` pairs (e.g. the published flows) come first, then the pairs of
+    countries (among ``units``) with the highest Salton cosine, up to ``n``. With every table
+    (a mapping), each row gives its co-authored works.
     """
     counting = check_counting(counting, ("full",))
     source, synthetic = provenance(data, source, synthetic)
@@ -298,10 +301,13 @@ def plot_asymmetry(
         "affinity",
         "leadership_asymmetry",
         "salton",
+        pl.when(pl.col("affinity") > 0)
+        .then(pl.col("salton") / pl.col("affinity"))
+        .alias("salton_expected"),
         "asymmetry",
     )
     height = 0.42 * max(shown.height, 3) + 3.2
-    ax = new_axes(ax, (10, height))
+    ax, panel, legends = new_axes_beside(ax, (12, height), 0.24)
     positions = list(range(shown.height))
     for i, (column, legend, marker) in enumerate(_RATIOS):
         values = shown[column].to_list()
@@ -329,49 +335,102 @@ def plot_asymmetry(
     ax.set_ylim(max(shown.height, 1) - 0.5, -0.5)
     ax.grid(axis="y", color="0.92", zorder=0)
     style_axes(ax)
-    ax.annotate(
-        "Salton's\ncosine",
-        (1.01, 1.0),
-        xycoords="axes fraction",
-        fontsize=NOTE_SIZE,
-        va="bottom",
-        fontweight="bold",
-    )
-    for position, value in zip(positions, shown["salton"].to_list(), strict=True):
-        ax.annotate(
-            "—" if value is None else f"{value:.3f}",
-            (1.01, position),
-            xycoords=("axes fraction", "data"),
-            fontsize=NOTE_SIZE,
-            va="center",
-        )
+    _salton_panel(panel, shown, legends)
     label(
         ax,
         x="ratio (log scale); the dashed line at 1 is each measure's baseline: as many shared "
         "works as the two sizes predict, as many led from each side, two countries of one size",
+        width=min(0.55, 0.8 * ax.get_position().width),  # not under the Salton panel
     )
-    ax.legend(
-        loc="lower left", bbox_to_anchor=(0.0, 1.0), fontsize=NOTE_SIZE, frameon=False, ncols=1
-    )
+    if legends is None:  # above the Axes, under the figure's title
+        ax.legend(
+            loc="lower left", bbox_to_anchor=(0.0, 1.0), fontsize=NOTE_SIZE, frameon=False, ncols=1
+        )
+    else:  # in the row below: the caller's Axes carry the title just above
+        handles, labels = ax.get_legend_handles_labels()
+        more, more_labels = panel.get_legend_handles_labels()
+        legends.legend(
+            [*handles, *more],
+            [*labels, *more_labels],
+            loc="upper left",
+            fontsize=NOTE_SIZE,
+            frameon=False,
+        )
     finding = f"Co-authorship between country pairs, {year} (full counting)"
     if shown.height:
-        finding = _asymmetry_finding(shown.row(0, named=True), year)
+        top = shown.row(0, named=True)
+        large = _large_among(data, year, top["source"], top["partner"])
+        finding = _asymmetry_finding(top, year, large)
     alt = (
         f"Dot plot of country pairs in {year} (full counting), three ratios per pair on a log "
-        "axis with a reference line at 1, and Salton's cosine: "
+        "axis with a reference line at 1, and beside them Salton's cosine with the value "
+        "expected from the two sizes: "
         + "; ".join(
             f"{r['source_name']} → {r['partner_name']}"
             + (f" ({_works(r['coauthored'])})" if r["coauthored"] is not None else "")
             + f": affinity {_ratio(r['affinity'])}, leadership asymmetry "
             f"{_ratio(r['leadership_asymmetry'])} ({r['led_by_source']} led from "
             f"{r['source_name']}, {r['led_by_partner']} from {r['partner_name']}), size ratio "
-            f"{_ratio(r['asymmetry'])}, Salton {_ratio(r['salton'], 3)}"
+            f"{_ratio(r['asymmetry'])}, Salton {_ratio(r['salton'], 3)} (expected "
+            f"{_ratio(r['salton_expected'], 3)})"
             for r in shown.iter_rows(named=True)
         )
         + "."
     )
     remember(ax, shown, alt)
     return finish(ax, finding, title, counting=counting, source=source, synthetic=synthetic)
+
+
+def _salton_panel(panel: Axes, shown: pl.DataFrame, legends: Axes | None) -> None:
+    """Salton's cosine of each row as a point, beside the value the two sizes alone would give.
+
+    On ``panel`` (right of the ratios, on the same rows), on a linear axis from 0; its value
+    is printed at the right. The reference is the cosine expected if partners were chosen
+    regardless of country (Salton's cosine ÷ affinity, i.e. √(works(u)·works(v)) ÷ the
+    works naming a country): above it, the pair co-authors more than its sizes predict.
+    """
+    positions = list(range(shown.height))
+    cosine = shown["salton"].to_list()
+    expected = shown["salton_expected"].to_list()
+    values = [(v, p) for v, p in zip(cosine, positions, strict=True) if v is not None]
+    panel.scatter(
+        [v for v, _ in values],
+        [p for _, p in values],
+        marker="D",
+        s=45,
+        color=OKABE_ITO[3],
+        label="Salton's cosine",
+        zorder=3,
+        edgecolors="white",
+        linewidths=0.6,
+    )
+    reference = [(e, p) for e, p in zip(expected, positions, strict=True) if e is not None]
+    panel.scatter(
+        [e for e, _ in reference],
+        [p for _, p in reference],
+        marker="|",
+        s=160,
+        linewidths=1.6,
+        color="0.25",
+        label="the same expected from the two sizes alone",
+        zorder=2,
+    )
+    high = max([v for v in [*cosine, *expected] if v is not None] or [1.0])
+    panel.set_xlim(0, high * 1.15)
+    panel.grid(axis="y", color="0.92", zorder=0)
+    panel.tick_params(axis="y", left=False, labelleft=False)
+    style_axes(panel)
+    panel.set_xlabel("Salton's cosine (linear, from 0;\n1 = every work shared)", fontsize=NOTE_SIZE)
+    if legends is None:
+        panel.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), fontsize=NOTE_SIZE, frameon=False)
+    for position, value in zip(positions, cosine, strict=True):
+        panel.annotate(
+            "—" if value is None else f"{value:.3f}",
+            (1.02, position),
+            xycoords=("axes fraction", "data"),
+            fontsize=NOTE_SIZE,
+            va="center",
+        )
 
 
 def _works(n: int) -> str:
@@ -382,12 +441,32 @@ def _ratio(value: float | None, digits: int = 2) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}"
 
 
-def _asymmetry_finding(row: dict[str, object], year: int) -> str:
+def _large_among(data: Data, year: int, source: str, partner: str) -> str:
+    """``; 2 of them of more than 100 authors`` for a pair's co-authored works, or ``""``.
+
+    Empty without the tables ``flows`` and ``large_works`` or when none of the works is large.
+    """
+    flows, large = optional_table(data, "flows"), optional_table(data, "large_works")
+    if flows is None or large is None:
+        return ""
+    rows = flows.filter(
+        (pl.col("year") == year) & (pl.col("source") == source) & (pl.col("partner") == partner)
+    )
+    large = large.filter(pl.col("year") == year)
+    if rows.height != 1 or large.is_empty():
+        return ""
+    count = flows_without_large(rows, large)["large_coauthored"][0]
+    threshold = int(large["authorship_threshold"][0]) if "authorship_threshold" in large else 100
+    return f"; {count} of them of more than {threshold} authors" if count else ""
+
+
+def _asymmetry_finding(row: dict[str, object], year: int, large: str = "") -> str:
     source, partner = str(row["source"]), str(row["partner"])
     shared = row["coauthored"]
     of = f" of the {shared:,} AI works they shared" if isinstance(shared, int) else ""
     la = row["leadership_asymmetry"]
     few = f"; only {shared} works" if isinstance(shared, int) and shared < FEW_WORKS else ""
+    few += large
     ratio = f"leadership asymmetry {la:.2f}, " if isinstance(la, float) else ""
     text = (
         f"In {year}, authors in {the(source)} led {row['led_by_source']}{of}, authors in "
@@ -395,8 +474,13 @@ def _asymmetry_finding(row: dict[str, object], year: int) -> str:
     )
     affinity = row["affinity"]
     if isinstance(affinity, float):
+        expected = (
+            f": {shared:,} works where {shared / affinity:,.0f} would be expected"
+            if isinstance(shared, int) and affinity > 0
+            else ""
+        )
         text += (
             f"; for their sizes they co-authored {affinity:.2f}× as often as partners chosen "
-            "regardless of country would (affinity)"
+            f"regardless of country would (affinity{expected})"
         )
     return capital(text)

@@ -223,7 +223,8 @@ def _reason(
         if found is not None and found.large:
             return (
                 f"works of more than {large_threshold(tables)} authors: "
-                f"{found.large} of ours (without them {fmt_pct(found.share_rest)})"
+                f"{found.large} of ours (without them {fmt_pct(found.share_rest)}, "
+                f"{found.coauthored_rest:,} of {found.source_works_rest:,} works)"
             )
         return "definition of AI and source (a flow share is defined the same way); " + size
     if metric == "institutions_above":
@@ -257,7 +258,8 @@ def _coverage_note(tables: Tables, year: int) -> str:
     row = tables["coverage"].filter(pl.col("year") == year).row(0, named=True)
     share = row["unattributed"] / row["works"] if row["works"] else None
     return (
-        f"{fmt_int(row['works'])} AI works, {fmt_pct(share)} with no country; "
+        f"{fmt_int(row['works'])} AI works, {fmt_pct(share)} ({fmt_int(row['unattributed'])}) "
+        "with no country; "
         f"{fmt_int(row['institutions_missing_country'])} institutions without a country"
     )
 

@@ -116,10 +116,13 @@ def report_figures(
             "1: more co-authorship than the two sizes predict); leadership asymmetry = shared "
             "works led from u ÷ led from v (the lead is the corresponding author, else the "
             "first author with a country; above 1: u leads more); size ratio F(u→v) ÷ F(v→u), "
-            "which equals works(v) ÷ works(u) and so measures size, not reliance. Salton's "
-            "cosine (shared works ÷ √(works(u)·works(v)), 0 to 1) is printed at the right. The "
-            "published pairs first, then the pairs of the ten largest countries with the "
-            "highest Salton's cosine.",
+            "which equals works(v) ÷ works(u) and so measures size, not reliance. At the right, "
+            "Salton's cosine (shared works ÷ √(works(u)·works(v)), from 0 to 1, on a linear "
+            "scale) as a diamond, beside a bar at the value it would have if partners were "
+            "chosen regardless of country (√(works(u)·works(v)) ÷ the works that name a "
+            "country): a diamond right of its bar means more co-authorship than the two sizes "
+            "predict; its value is printed. The published pairs first, then the pairs of the "
+            "ten largest countries with the highest Salton's cosine.",
         ),
         (
             "network",

@@ -96,7 +96,7 @@ class Flow:
     """``F(source→partner)`` with its counts, and the same without the large works.
 
     ``large`` of the co-authored works are large works, and ``share_rest`` is the flow share
-    without them.
+    without them: ``coauthored_rest`` of ``source_works_rest`` works.
     """
 
     source: str
@@ -106,6 +106,8 @@ class Flow:
     share: float | None
     large: int
     share_rest: float | None
+    coauthored_rest: int = 0
+    source_works_rest: int = 0
 
 
 def flow(tables: Tables, year: int, source: str, partner: str) -> Flow | None:
@@ -125,6 +127,8 @@ def flow(tables: Tables, year: int, source: str, partner: str) -> Flow | None:
         row["flow_share"],
         int(row["large_coauthored"]),
         row["flow_share_rest"],
+        int(row["coauthored_rest"]),
+        int(row["source_works_rest"]),
     )
 
 

@@ -176,7 +176,8 @@ def _flow_text(f: Flow, first: bool, threshold: int) -> str:
     if f.large:
         text += (
             f" ({plural(f.large, 'work')} of more than {threshold} authors among them; "
-            f"{fmt_pct(f.share_rest)} without those)"
+            f"{fmt_pct(f.share_rest)} without those, {f.coauthored_rest:,} of "
+            f"{f.source_works_rest:,})"
         )
     return text
 
@@ -198,7 +199,10 @@ def _partners(tables: Tables, year: int) -> list[str]:
         return []
     parts = []
     for p in found:
-        text = f"of {the(p.unit)}, {the(p.partner)} ({plural(p.coauthored, 'work')})"
+        text = (
+            f"of {the(p.unit)}, {the(p.partner)} ({plural(p.coauthored, 'work')})"
+            f"{_few(p.coauthored)}"
+        )
         if p.large and p.partner_rest != p.partner:
             rest = (
                 f"{the(p.partner_rest)} ({plural(p.coauthored_rest, 'work')})"

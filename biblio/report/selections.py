@@ -35,7 +35,7 @@ import polars as pl
 
 from biblio.report._frames import cell
 from biblio.report.document import BulletList, Paragraph, Section, Table
-from biblio.report.format import fmt_int, fmt_pct, unit_name
+from biblio.report.format import fmt_int, fmt_pct, possessive, the, unit_name
 from biblio.report.published import INSTITUTION_UNITS, KEY_UNITS
 from biblio.summary import Summary
 
@@ -104,24 +104,71 @@ def _headline(summary: Mapping[str, Any], year: int) -> Mapping[str, Any]:
 
 
 def _table_value(table: str, column: str, fmt: Callable[[Any], str], **where: Any) -> Value:
-    return lambda t, s: fmt(cell(t[table], column, **where))
+    return lambda t, s: fmt(cell(t[table], column, **where)) if table in t else "—"
+
+
+def _row(t: Tables, table: str, **where: Any) -> dict[str, Any] | None:
+    """The one row of table ``table`` matching ``where``, ``None`` without one."""
+    if table not in t:
+        return None
+    rows = t[table].filter(**where)
+    return rows.row(0, named=True) if rows.height == 1 else None
+
+
+def _citation_value(year: int, unit: str) -> Value:
+    """``28.1 % (12,264 of 43,591 citations)``: a full-counted share with its counts."""
+
+    def value(t: Tables, s: Mapping[str, Any]) -> str:
+        row = _row(t, "citation_shares", unit=unit, year=year, window=RECEIVED)
+        if row is None or row["share_full"] is None:
+            return "—"
+        if not row["share_full"]:
+            return fmt_pct(0)
+        total = round(row["citations_full"] / row["share_full"])
+        return (
+            f"{fmt_pct(row['share_full'])} ({fmt_int(row['citations_full'])} of "
+            f"{fmt_int(total)} citations)"
+        )
+
+    return value
+
+
+def _flow_value(year: int, source: str, partner: str) -> Value:
+    """``10.5 % (47 of 448 works)``: a flow share with its counts."""
+
+    def value(t: Tables, s: Mapping[str, Any]) -> str:
+        row = _row(t, "flows", source=source, partner=partner, year=year)
+        if row is None or row["flow_share"] is None:
+            return "—"
+        return (
+            f"{fmt_pct(row['flow_share'])} ({fmt_int(row['coauthored'])} of "
+            f"{fmt_int(row['source_works'])} works)"
+        )
+
+    return value
+
+
+def _above_value(year: int, unit: str) -> Value:
+    """``8 (of 97 with at least one AI work)``."""
+
+    def value(t: Tables, s: Mapping[str, Any]) -> str:
+        row = _row(t, "institutions_above", unit=unit, year=year)
+        if row is None:
+            return fmt_int(_headline(s, year).get("institutions_above", {}).get(unit))
+        return (
+            f"{fmt_int(row['institutions_above'])} (of {fmt_int(row['institutions_total'])} "
+            "with at least one AI work)"
+        )
+
+    return value
 
 
 def _summary_value(year: int, key: str, unit: str) -> Value:
     return lambda t, s: fmt_int(_headline(s, year).get(key, {}).get(unit))
 
 
-def _flow_value(year: int, source: str, partner: str) -> Value:
-    def value(t: Tables, s: Mapping[str, Any]) -> str:
-        flows = _headline(s, year).get("flows", [])
-        found = [f for f in flows if (f["source"], f["partner"]) == (source, partner)]
-        return fmt_pct(found[0]["flow_share"] if found else None)
-
-    return value
-
-
 def _rows(figures: Mapping[str, Figures], year: int, chosen: str) -> list[list[str]]:
-    """One row per headline figure, one column per definition."""
+    """One row per headline figure, one column per definition; each label says its counting."""
     rows: list[tuple[str, Value]] = [
         ("AI works", _table_value("coverage", "works", fmt_int, year=year)),
         ("… naming a country", _table_value("coverage", "attributed", fmt_int, year=year)),
@@ -133,29 +180,35 @@ def _rows(figures: Mapping[str, Figures], year: int, chosen: str) -> list[list[s
     for unit in KEY_UNITS:
         rows.append(
             (
-                f"AI works with an author in {unit_name(unit)}",
+                f"AI works with an author in {unit_name(unit)} (full counting)",
                 _table_value("output", "works_full", fmt_int, unit=unit, year=year),
             )
         )
     for unit in KEY_UNITS:
         rows.append(
             (
-                f"share of citations received, {unit_name(unit)}",
-                _table_value(
-                    "citation_shares", "share_full", fmt_pct, unit=unit, year=year, window=RECEIVED
-                ),
+                f"share of the citations made in {year} to AI works, {unit_name(unit)} "
+                "(full counting)",
+                _citation_value(year, unit),
             )
         )
     summaries = [s for _, s in figures.values() if _headline(s, year)]
     for flow in _headline(summaries[0], year).get("flows", []) if summaries else []:
         source, partner = flow["source"], flow["partner"]
-        label = f"share of {unit_name(source)}'s works with a co-author in {unit_name(partner)}"
+        label = (
+            f"share of {possessive(the(source))} works with a co-author in {the(partner)} "
+            "(full counting)"
+        )
         rows.append((label, _flow_value(year, source, partner)))
+    threshold = next(
+        (s["definitions"]["threshold"] for _, s in figures.values() if "definitions" in s), None
+    )
+    above = f"more than {threshold} AI works" if threshold is not None else "above the threshold"
     for unit in INSTITUTION_UNITS:
-        label = f"institutions above the threshold, {unit_name(unit)}"
-        rows.append((label, _summary_value(year, "institutions_above", unit)))
+        label = f"institutions with {above}, {unit_name(unit)} (full counting)"
+        rows.append((label, _above_value(year, unit)))
     for unit in KEY_UNITS:
-        label = f"active researchers, {unit_name(unit)}"
+        label = f"active researchers, {unit_name(unit)} (full counting)"
         rows.append((label, _summary_value(year, "researchers", unit)))
     return [[label, *(value(*figures[d]) for d in figures)] for label, value in rows]
 

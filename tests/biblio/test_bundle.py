@@ -19,6 +19,7 @@ from polars.testing import assert_frame_equal
 
 from biblio.cli import main
 from biblio.schema import OUTPUT_TABLES
+from tests.biblio.quotable import unquotable_text
 from tests.contract import build_dataset, nan_columns
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -199,6 +200,62 @@ def test_year_over_year_section(bundles: dict[str, Path]) -> None:
     assert "pp |" in section
     assert "crossed" in section or "None." in section
     assert "Changes since" not in (bundles["2023"] / "report.md").read_text()
+
+
+_SHARE_WITH_COUNT = re.compile(r"^\d+\.\d % \(\d[\d,.]* of \d[\d,]* [a-z ]+\)$")
+_COUNT = re.compile(r"\d[\d,]*(?: \(of \d[\d,]* [^)]+\))?")
+_UNIT_WITH_COUNT = re.compile(r"^[A-Z][\w .+-]*(?: \([A-Z0-9+]+\))? \(\d[\d,.]*[^)]*\)$")
+
+
+def _unquotable(table: list[list[str]]) -> list[str]:
+    """The cells of a year-over-year table that are not safe to quote.
+
+    A share without the counts it rests on, a unit without the count that made it the one, a
+    figure without its counting.
+    """
+    header, *rows = table
+    counting = header.index("counting")
+    bad = []
+    for row in rows:
+        if not row[counting].endswith("counting") and not row[counting].startswith("none needed"):
+            bad.append(f"{row[0]}: no counting")
+        for value in row[1 : header.index("change")]:
+            if value == "—" or _COUNT.fullmatch(value):  # missing, or itself a count
+                continue
+            pattern = _SHARE_WITH_COUNT if "%" in value else _UNIT_WITH_COUNT
+            if not pattern.match(value):
+                bad.append(f"{row[0]}: {value}")
+    return bad
+
+
+def _md_table(text: str) -> list[list[str]]:
+    """The first Markdown table in ``text``: its header and rows, as cells."""
+    lines = text[text.index("\n|") + 1 :].split("\n\n", 1)[0].splitlines()
+    return [
+        [c.strip() for c in line.strip("|").split(" | ")] for line in lines if "---" not in line
+    ]
+
+
+def test_year_over_year_cells_give_their_counting_and_counts(bundles: dict[str, Path]) -> None:
+    md = (bundles["2024"] / "report.md").read_text()
+    section = md.split("## Changes since 2023", 1)[1].split("\n## ", 1)[0]
+    table = _md_table(section)
+    assert table[0] == ["headline figure", "2023", "2024", "change", "counting"]
+    assert len(table) > 20
+    assert _unquotable(table) == []
+    assert unquotable_text(md) == []  # and every other share of the bundle's report
+    cells = [c for row in table for c in row]
+    assert any(re.match(r"\d+\.\d % \(\d[\d,]* of \d[\d,]* works\)", c) for c in cells)
+    assert any("fractional counting" in c for c in cells)
+    assert any("China (CN) (" in c for c in cells)  # units by name, code beside, count after
+    # The check fails on what the table printed before: shares, units and codes alone.
+    old = [
+        ["headline figure", "2023", "2024", "change", "counting"],
+        ["flow share US→CN", "9.5 %", "10.5 %", "+1.0 pp", "full counting"],
+        ["top partner of CN", "US", "US", "same", "full counting"],
+        ["citation share leader", "China (CN) (7,849 of 28,843 citations)", "—", "—", ""],
+    ]
+    assert len(_unquotable(old)) == 5
 
 
 def test_previous_must_be_a_bundle(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 import polars as pl
 from matplotlib.axes import Axes
@@ -172,6 +174,64 @@ def test_asymmetry_draws_points_around_a_reference_line_at_one_and_shows_leaders
     plt.close("all")
 
 
+def test_asymmetry_draws_salton_as_points_beside_the_value_the_sizes_would_give() -> None:
+    from biblio.plot import alt_text, figure_data, plot_asymmetry
+
+    data = _asymmetry().with_columns(pl.Series("affinity", [0.5, 2.0, 1.0]))
+    ax = plot_asymmetry(data, year=2024)
+    panels = [a for a in ax.figure.axes if a is not ax]
+    assert len(panels) == 1
+    panel = panels[0]
+    assert panel.get_xscale() == "linear"
+    assert panel.get_xlim()[0] == 0
+    assert list(panel.patches) == []  # points, not bars
+    drawn = {
+        text.get_text(): [tuple(xy) for xy in collection.get_offsets()]
+        for text, collection in zip(panel.get_legend().get_texts(), panel.collections, strict=True)
+    }
+    rows = figure_data(ax)  # in the order drawn: by Salton's cosine
+    salton = rows["salton"].to_list()
+    assert drawn["Salton's cosine"] == [(v, i) for i, v in enumerate(salton)]
+    expected = [v / a for v, a in zip(salton, rows["affinity"].to_list(), strict=True)]
+    assert rows["salton_expected"].to_list() == expected
+    reference = [label for label in drawn if label != "Salton's cosine"]
+    assert reference == ["the same expected from the two sizes alone"]
+    assert drawn[reference[0]] == [(v, i) for i, v in enumerate(expected)]
+    assert "Salton's cosine" in panel.get_xlabel()
+    assert "expected" in alt_text(ax)
+    plt.close("all")
+
+
+def test_asymmetry_on_the_caller_s_axes_overlaps_nothing() -> None:
+    from biblio.plot import plot_asymmetry
+
+    data = _asymmetry().with_columns(
+        pl.Series("led_by_source", [6, 2, 5]),
+        pl.Series("led_by_partner", [3, 2, 1]),
+        pl.Series("leadership_asymmetry", [2.0, 1.0, 5.0]),
+    )
+    fig, ax = plt.subplots(figsize=(10, 6), layout="constrained")
+    assert plot_asymmetry(data, year=2024, ax=ax) is ax
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    [panel] = [a for a in fig.axes if a is not ax and a.collections]
+    boxes = {
+        "title": ax.title.get_window_extent(renderer),
+        "x label": ax.xaxis.label.get_window_extent(renderer),
+        "panel x label": panel.xaxis.label.get_window_extent(renderer),
+        "panel": panel.get_window_extent(renderer),
+        "axes": ax.get_window_extent(renderer),
+    }
+    legends = [a.get_legend() for a in fig.axes if a.get_legend() is not None]
+    assert len(legends) == 1  # one legend for both panels
+    boxes["legend"] = legends[0].get_window_extent(renderer)
+    names = sorted(boxes)
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            assert not boxes[a].overlaps(boxes[b]), (a, b)
+    plt.close("all")
+
+
 # -- the network: legible --------------------------------------------------------------------
 def test_the_network_draws_the_top_countries_heavy_links_on_top_and_a_legend() -> None:
     from biblio.plot import figure_data, plot_network, title_of
@@ -237,4 +297,93 @@ def test_the_citation_trend_draws_one_window_and_names_the_years_it_leaves_out()
     assert [int(x) for x in ax.get_lines()[0].get_xdata()] == [2017, 2018, 2019, 2020]
     notes = " ".join(t.get_text() for t in ax.texts)
     assert "Not drawn: 2015, 2016" in notes.replace("\n", " ")
+    plt.close("all")
+
+
+def _label_boxes(ax: Axes) -> list[tuple[str, object]]:
+    """The node labels drawn on a network figure, with their boxes in pixels, once drawn."""
+    ax.figure.canvas.draw()
+    renderer = ax.figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    return [
+        (t.get_text(), t.get_window_extent(renderer))
+        for t in ax.texts
+        if t.get_visible() and t.get_transform() == ax.transData
+    ]
+
+
+def _node_discs(ax: Axes) -> list[tuple[float, float, float]]:
+    """Every node as (x, y, radius) in pixels."""
+    discs = []
+    for collection in ax.collections:
+        ((x, y),) = ax.transData.transform(collection.get_offsets())
+        radius = (collection.get_sizes()[0] ** 0.5) / 2 * ax.figure.dpi / 72
+        discs.append((float(x), float(y), float(radius)))
+    return discs
+
+
+def _assert_legible(ax: Axes, drawn: pl.DataFrame) -> list[str]:
+    """No two labels intersect, none covers a node other than its own; the labels shown."""
+    boxes = _label_boxes(ax)
+    for i, (name, box) in enumerate(boxes):
+        for other, second in boxes[i + 1 :]:
+            assert not box.overlaps(second), (name, other)  # type: ignore[attr-defined]
+    names = drawn.filter(kind="node")["name"].to_list()
+    for name, box in boxes:
+        own = names.index(name)
+        for j, (x, y, r) in enumerate(_node_discs(ax)):
+            if j == own:
+                continue
+            dx = x - min(max(x, box.x0), box.x1)  # type: ignore[attr-defined]
+            dy = y - min(max(y, box.y0), box.y1)  # type: ignore[attr-defined]
+            assert dx * dx + dy * dy >= r * r, (name, names[j])
+    return [name for name, _ in boxes]
+
+
+def test_network_labels_do_not_overlap_on_the_demo(demo_cache: Path) -> None:
+    import biblio
+    from biblio.plot import figure_data, plot_network
+
+    data = biblio.open_dataset("demo", cache=demo_cache)
+    ax = plot_network(data, year=2024)
+    drawn = figure_data(ax)
+    shown = _assert_legible(ax, drawn)
+    names = drawn.filter(kind="node")["name"].to_list()  # largest first
+    assert len(names) == 20
+    assert names[:10] == [n for n in names if n in shown][:10]  # the ten largest are named
+    plt.close("all")
+
+
+def test_network_labels_do_not_overlap_on_a_dense_year() -> None:
+    import pycountry
+
+    from biblio.names import unit_name
+    from biblio.plot import figure_data, plot_network
+
+    # 40 countries with long names, every pair linked: a dense, crowded year.
+    codes = sorted(c.alpha_2 for c in pycountry.countries if len(unit_name(c.alpha_2)) > 12)[:40]
+    nodes = pl.DataFrame(
+        {
+            "unit": codes,
+            "year": [2024] * len(codes),
+            "works_full": [1000 // (i + 1) + 5 for i in range(len(codes))],
+            "partners": [len(codes) - 1] * len(codes),
+            "strength": [100] * len(codes),
+            "community": [i % 5 for i in range(len(codes))],
+        }
+    )
+    pairs = [(a, b) for i, a in enumerate(codes) for b in codes[i + 1 :]]
+    edges = pl.DataFrame(
+        {
+            "source": [a for a, _ in pairs],
+            "partner": [b for _, b in pairs],
+            "year": [2024] * len(pairs),
+            "coauthored": [3 + (i * 7) % 20 for i in range(len(pairs))],
+        }
+    )
+    ax = plot_network({"network_nodes": nodes, "network_edges": edges}, year=2024, n=len(codes))
+    drawn = figure_data(ax)
+    shown = _assert_legible(ax, drawn)
+    names = drawn.filter(kind="node")["name"].to_list()
+    assert names[0] in shown  # the largest is always named
+    assert len(shown) >= 10
     plt.close("all")

@@ -16,6 +16,7 @@ import pytest
 from biblio.cli import main
 from biblio.report.format import md_escape
 from biblio.report.published import read_published_figures
+from tests.biblio.quotable import bare_shares, unquotable_text
 
 SCRIPT_NAME = "<script>alert(1)</script> Institute"
 FIGURES = (
@@ -396,3 +397,41 @@ def test_every_figure_has_its_data_alt_text_and_resolution(demo_report: Path) ->
             alt = attrs["alt"] or ""
             assert re.search(r"\d", alt)
             assert len(alt) > 80
+
+
+# -- every number safe to quote: a share with its count, a figure with its counting ----------
+def test_every_share_is_printed_with_its_count(demo_report: Path) -> None:
+    md = (demo_report / "report.md").read_text()
+    assert unquotable_text(md) == []
+    # The check finds what the report printed before: a share without its count.
+    assert bare_shares("(2 works of more than 100 authors among them; 12.1 % without those)")
+    assert bare_shares("| 2,470 AI works, 2.8 % with no country; 3 institutions |")
+    assert bare_shares("went from 16.0 % in 2017 to 25.3 % in 2024 (7,950.9 of 31,482 citations)")
+    alone = md.replace("| 589 | 24.5 % |", "| — | 24.5 % |").replace(
+        "| 532.8 | 22.2 % |", "| — | 22.2 % |"
+    )
+    assert unquotable_text(alone)
+
+
+def test_every_figure_title_says_its_counting(demo_report: Path) -> None:
+    md = (demo_report / "report.md").read_text()
+    titles = [line[4:] for line in _section(md, "Figures").splitlines() if line.startswith("### ")]
+    assert len(titles) == len(FIGURES)
+    for title in titles:
+        if "name no country" in title:  # coverage: works, whatever the counting
+            continue
+        words = set(re.findall(r"\b(full|fractional) counting\b", title))
+        assert len(words) == 1, title
+
+
+def test_findings_on_few_works_or_consortium_papers_say_so(demo_report: Path) -> None:
+    md = (demo_report / "report.md").read_text()
+    partners = next(s for s in _headlines(md) if s.startswith("Top co-author"))
+    assert "of the United Kingdom, China (17 works) — only 17 works" in partners
+    titles = [line[4:] for line in _section(md, "Figures").splitlines() if line.startswith("### ")]
+    network = next(t for t in titles if "co-authorship partners" in t)
+    assert "3 works of more than 100 authors" in network
+    assert "without them, the most partners: China (53)" in network
+    pair = next(t for t in titles if "leadership asymmetry" in t)
+    assert "2 of them of more than 100 authors" in pair
+    assert re.search(r"affinity: 47 works where \d+ would be expected", pair)

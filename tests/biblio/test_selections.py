@@ -124,13 +124,27 @@ def test_the_section_sets_each_definition_beside_the_others(datasets: dict[str, 
         coverage = alone["coverage"].filter(year=2024)
         assert rows["AI works"][column] == f"{coverage['works'].item():,}"
         us = alone["output"].filter(unit="US", year=2024)["works_full"].item()
-        assert rows["AI works with an author in United States"][column] == f"{us:,}"
+        assert rows["AI works with an author in United States (full counting)"][column] == f"{us:,}"
         above = summary["institutions_above"].get("CN")
-        assert rows["institutions above the threshold, China"][column] == (
-            "—" if above is None else f"{above:,}"
+        total = alone["institutions_above"].filter(unit="CN", year=2024)["institutions_total"]
+        assert rows["institutions with more than 50 AI works, China (full counting)"][column] == (
+            "—" if above is None else f"{above:,} (of {total.item():,} with at least one AI work)"
         )
         people = summary["researchers"]["US"]
-        assert rows["active researchers, United States"][column] == f"{people:,}"
+        assert rows["active researchers, United States (full counting)"][column] == f"{people:,}"
+        cites = alone["citation_shares"].filter(unit="CN", year=2024, window="received")
+        cited, share = cites["citations_full"].item(), cites["share_full"].item()
+        label = "share of the citations made in 2024 to AI works, China (full counting)"
+        assert rows[label][column] == (
+            f"{100 * share:.1f} % ({cited:,} of {round(cited / share):,} citations)"
+        )
+        flow = alone["flows"].filter(source="US", partner="CN", year=2024).row(0, named=True)
+        assert rows["share of the United States' works with a co-author in China (full counting)"][
+            column
+        ] == (
+            f"{100 * flow['flow_share']:.1f} % ({flow['coauthored']:,} of "
+            f"{flow['source_works']:,} works)"
+        )
     works = pl.read_ipc(datasets["all"] / "works.arrow").filter(
         pl.col("publication_year") == 2024,
         ~pl.col("is_paratext").fill_null(False),
