@@ -178,9 +178,11 @@ def pieces(data: bytes | memoryview, size: int) -> list[memoryview]:
 
 
 def _parse(piece: memoryview, schema: pa.Schema) -> pa.Table:
+    # Arrow's own threads parse (use_threads): parsed on the fetcher's 8 threads, each kept an
+    # allocator cache of its own (+80 MiB peak RSS while paging 20,000 works).
     return pj.read_json(
         pa.BufferReader(piece),  # zero-copy: BytesIO costs ~10% of the parse
-        read_options=pj.ReadOptions(block_size=len(piece) + 1, use_threads=False),
+        read_options=pj.ReadOptions(block_size=len(piece) + 1),
         parse_options=pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore"),
     )
 
