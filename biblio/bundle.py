@@ -48,7 +48,7 @@ from biblio.report.build import (
     dataset_years,
     definitions_compared,
     preload_plotting,
-    report_tables,
+    report_inputs,
     report_year,
     write_report,
     year_rows,
@@ -506,7 +506,7 @@ def build_benchmark(
     try:
         # What the report shows; the bundle's tables are those of its year alone.
         preload_plotting()
-        tables = report_tables(dataset, options, year=year)
+        tables, figures = report_inputs(dataset, options, year=year)
         own = year_rows(tables, year)
         summary = replace(
             summarise(own, options), dataset=DatasetInfo(dataset.name, dataset.manifest)
@@ -526,6 +526,7 @@ def build_benchmark(
             year=year,
             out=staging,
             extra=extra,
+            figures=figures,
         )
         with atomic_write(staging / "manifest.json") as fh:
             json.dump(dataset.manifest, fh, indent=2, sort_keys=True, ensure_ascii=False)

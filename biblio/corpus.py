@@ -99,9 +99,6 @@ class Corpus:
         when asked (``author`` is then the id itself): what :meth:`for_years` reads for years
         not in memory.
     loaded : the years whose authorships and lead countries are in memory.
-    authorship_counts : per year, the coverage counts of the authorships (see
-        :func:`authorship_counts`), taken in the one pass over every authorship when
-        :func:`prepare` is asked for them (``counted_years``); else None.
     """
 
     works: pl.LazyFrame
@@ -115,7 +112,6 @@ class Corpus:
     source: pl.LazyFrame | None = None
     lead_source: pl.LazyFrame | None = None
     loaded: tuple[int, ...] = ()
-    authorship_counts: pl.LazyFrame | None = None
 
     def works_in_years(self) -> pl.LazyFrame:
         """``W_Y`` for every reported year: ``work, year, cited_by_count``."""
@@ -248,7 +244,6 @@ def prepare(
     types: Sequence[str] | None = None,
     groups: Mapping[str, Group] | None = None,
     detail_years: Sequence[int] | None = None,
-    counted_years: Sequence[int] = (),
 ) -> Corpus:
     """Apply the corpus filters and derive the shared per-work frames.
 
@@ -256,9 +251,7 @@ def prepare(
     corpus keeps earlier works too, for the citation window. The authorships of
     ``detail_years`` (default: ``years``) and of the ``window_years - 1`` years before each,
     for the researcher window, are read into memory; the other years' are read from the
-    dataset when a table asks for them (see :attr:`Corpus.source`). The coverage counts of the
-    authorships of ``counted_years`` are taken in the pass over every authorship that the
-    fractional weights need anyway (:attr:`Corpus.authorship_counts`).
+    dataset when a table asks for them (see :attr:`Corpus.source`).
     """
     selected = select_works(
         works, keep_paratext=keep_paratext, keep_retracted=keep_retracted, types=types
@@ -282,44 +275,16 @@ def prepare(
     publication = selected.select("work", "year").collect()
     # One row per authorship with its distinct countries (k of them): the weights, the lead and
     # the corpus' countries all come from this frame, collected once.
-    counting = ["author_id", "institution_ids"] if counted_years else []
     every = (
         keyed.select(
             "work",
             "author_index",
             pl.col("is_corresponding").fill_null(False),
             "countries",
-            *counting,
         )
         .filter(pl.col("work").is_in(publication["work"].implode()))
         .collect(engine="streaming")
     )
-    counts = None
-    if counted_years:
-        in_years = publication.filter(pl.col("year").is_in(list(counted_years)))
-        # Each authorship's year (null outside counted_years) joined to the work column alone
-        # and set beside the others: joining every column would copy every authorship's lists.
-        year = (
-            every.lazy()
-            .select("work")
-            .join(in_years.lazy(), on="work", how="left", maintain_order="left")
-            .collect()["year"]
-        )
-        counts = (
-            authorship_counts(
-                every.lazy().select(
-                    pl.lit(year).alias("year"),
-                    pl.col("author_id").alias("author"),
-                    "countries",
-                    "institution_ids",
-                ),
-                institutions,
-            )
-            .filter(pl.col("year").is_not_null())
-            .collect()
-        )
-        del year
-        every = every.drop(counting)
     authorship_countries = (
         _distinct_countries(every)
         .with_columns(pl.col("countries").list.len().cast(pl.Int64).alias("k"))
@@ -407,7 +372,6 @@ def prepare(
         ),
         lead_source,
         tuple(window),
-        None if counts is None else counts.lazy(),
     )
 
 

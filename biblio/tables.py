@@ -11,7 +11,8 @@ True
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -330,12 +331,21 @@ TREND_TABLES = ("output", "citation_shares", "citation_trend", "coverage")
 
 
 def compute_tables(
-    dataset: Dataset, options: MetricOptions, *, trends: Sequence[Trend] = ()
+    dataset: Dataset,
+    options: MetricOptions,
+    *,
+    trends: Sequence[Trend] = (),
+    meanwhile: Callable[[dict[str, pl.DataFrame]], None] | None = None,
 ) -> dict[str, pl.DataFrame]:
     """Every table of METRICS.md for a dataset opened with :func:`biblio.io.open_dataset`.
 
-    ``trends`` add, for every other year of the dataset, the rows they ask for: each of their
-    tables then holds every table row of the reported years and those rows of the others.
+    Computed from the works that meet ``options.selection`` (default: the dataset's first
+    definition of AI work). ``trends`` add, for every other year of the dataset, the rows they
+    ask for: each of their tables then holds every table row of the reported years and those
+    rows of the others. ``meanwhile``, when given, is called in a second thread with the
+    reported years' tables while the trend rows compute (polars computes without holding the
+    interpreter, so Python work such as drawing figures runs beside it); its exceptions are
+    raised here.
     """
     _check_options(options)
     groups = load_groups(options.groups)
@@ -360,7 +370,6 @@ def compute_tables(
         dataset.institutions,
         years=sorted([*years, *others]),
         detail_years=years,
-        counted_years=others if any(t.table == "coverage" for t in trends) else (),
         window_years=options.window_years,
         groups=groups,
         keep_paratext=options.keep_paratext,
@@ -375,9 +384,15 @@ def compute_tables(
     reported = corpus.for_years(years, window_years=options.window_years)
     tables = corpus_tables(reported, options, corpus_countries=countries)
     if not others:
+        if meanwhile is not None:
+            meanwhile(dict(tables))
         return tables
     units = _units(options, corpus, countries)
-    rows = trend_tables(corpus.for_years(others), trends, units, countries=countries)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        beside = pool.submit(meanwhile, dict(tables)) if meanwhile is not None else None
+        rows = trend_tables(corpus.for_years(others), trends, units, countries=countries)
+        if beside is not None:
+            beside.result()
     for name, frame in rows.items():
         merged = pl.concat([tables[name], _conform(name, frame)]).sort("year", maintain_order=True)
         tables[name] = merged

@@ -29,7 +29,7 @@ import importlib
 import json
 import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -51,7 +51,7 @@ from biblio.report.document import (
     Figure,
     Section,
 )
-from biblio.report.figures import report_figures
+from biblio.report.figures import FIGURE_NAMES, TREND_FIGURES, report_figures
 from biblio.report.headlines import headline_sentences
 from biblio.report.html import render_html
 from biblio.report.main_tables import tables_section
@@ -69,6 +69,7 @@ __all__ = [
     "definitions_compared",
     "preload_plotting",
     "report_document",
+    "report_inputs",
     "report_tables",
     "report_year",
     "write_report",
@@ -160,15 +161,26 @@ def preload_plotting() -> None:
 
 
 def report_tables(
-    dataset: Dataset, options: MetricOptions, *, year: int
+    dataset: Dataset,
+    options: MetricOptions,
+    *,
+    year: int,
+    meanwhile: Callable[[dict[str, pl.DataFrame]], None] | None = None,
 ) -> dict[str, pl.DataFrame]:
     """Every table the report of ``year`` reads, computed for what it shows only.
 
     Every table of ``year`` (as ``biblio metrics --years year`` writes it) and of the years of
     the published figures, which the report sets beside ours; of the other years the rows of
     :data:`REPORT_TRENDS`. The cost is about that of ``biblio metrics`` for one year.
+    ``meanwhile`` is called with the tables of ``year`` while the trend rows compute (see
+    :func:`biblio.tables.compute_tables`).
     """
-    tables = compute_tables(dataset, replace(options, years=(year, year)), trends=REPORT_TRENDS)
+    tables = compute_tables(
+        dataset,
+        replace(options, years=(year, year)),
+        trends=REPORT_TRENDS,
+        meanwhile=meanwhile,
+    )
     present = set(tables["coverage"]["year"].to_list())
     for other in sorted({f.year for f in read_published_figures()} & present - {year}):
         more = compute_tables(dataset, replace(options, years=(other, other)))
@@ -176,6 +188,36 @@ def report_tables(
             kept = tables[name].filter(pl.col("year") != other)
             tables[name] = pl.concat([kept, frame]).sort("year", maintain_order=True)
     return tables
+
+
+def report_inputs(
+    dataset: Dataset, options: MetricOptions, *, year: int
+) -> tuple[dict[str, pl.DataFrame], list[Figure]]:
+    """The tables the report of ``year`` reads (:func:`report_tables`) and its figures.
+
+    The figures of ``year`` alone are drawn in a second thread while the trend rows compute
+    (drawing is Python work, the trends are polars'), the trend figures
+    (:data:`~biblio.report.figures.TREND_FIGURES`) once those rows are there. The figures are
+    those :func:`write_report` would draw from the tables.
+    """
+    manifest = dataset.manifest
+    drawing: dict[str, Any] = {
+        "year": year,
+        "threshold": options.threshold,
+        "source": source_line(manifest, dataset.name),
+        "synthetic": bool(manifest.get("synthetic")),
+        "years": dataset_years(dataset, options),
+    }
+    drawn: list[Figure] = []
+
+    def draw_year(own: Mapping[str, pl.DataFrame]) -> None:
+        alone = [name for name in FIGURE_NAMES if name not in TREND_FIGURES]
+        drawn.extend(report_figures(own, names=alone, **drawing))
+
+    tables = report_tables(dataset, options, year=year, meanwhile=draw_year)
+    drawn.extend(report_figures(tables, names=TREND_FIGURES, **drawing))
+    by_name = {figure.name: figure for figure in drawn}
+    return tables, [by_name[name] for name in FIGURE_NAMES]
 
 
 def _synthetic_notice(manifest: Mapping[str, Any]) -> Alert | None:
@@ -254,21 +296,23 @@ def write_report(
     year: int,
     out: Path,
     extra: Sequence[Section] = (),
+    figures: Sequence[Figure] | None = None,
 ) -> list[Path]:
     """Write the figures, ``report.md`` and ``index.html`` into ``out``; return the paths.
 
     The figures are ``figures/*.png`` with their data as ``.csv``.
 
-    ``extra`` sections (e.g. the benchmark's year-over-year changes) go after the headlines.
+    ``extra`` sections (e.g. the benchmark's year-over-year changes) go after the headlines;
+    ``figures`` are the figures already drawn (:func:`report_inputs`), else they are drawn here.
     """
-    threshold = summary.definitions.threshold
-    figures = report_figures(
-        tables,
-        year=year,
-        threshold=threshold,
-        source=source_line(manifest, dataset_name),
-        synthetic=bool(manifest.get("synthetic")),
-    )
+    if figures is None:
+        figures = report_figures(
+            tables,
+            year=year,
+            threshold=summary.definitions.threshold,
+            source=source_line(manifest, dataset_name),
+            synthetic=bool(manifest.get("synthetic")),
+        )
     document = report_document(
         tables,
         summary,
@@ -323,7 +367,7 @@ def build_report(
     options = MetricOptions(threshold=threshold, groups=groups, selection=chosen)
     year = report_year(dataset_years(dataset, options), dataset.manifest, year)
     preload_plotting()
-    tables = report_tables(dataset, options, year=year)
+    tables, figures = report_inputs(dataset, options, year=year)
     out = out if out is not None else Path("reports") / str(year)
     summary = summarise(year_rows(tables, year), options)
     extra = definitions_compared(dataset, options, (tables, summary), year)
@@ -336,6 +380,7 @@ def build_report(
             year=year,
             out=stage,
             extra=extra,
+            figures=figures,
         )
     log.info("report for %s in %s", year, out)
     return out
