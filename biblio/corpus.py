@@ -99,6 +99,9 @@ class Corpus:
         when asked (``author`` is then the id itself): what :meth:`for_years` reads for years
         not in memory.
     loaded : the years whose authorships and lead countries are in memory.
+    authorship_counts : per year, the coverage counts of the authorships (see
+        :func:`authorship_counts`), taken in the one pass over every authorship when
+        :func:`prepare` is asked for them (``counted_years``); else None.
     """
 
     works: pl.LazyFrame
@@ -112,6 +115,7 @@ class Corpus:
     source: pl.LazyFrame | None = None
     lead_source: pl.LazyFrame | None = None
     loaded: tuple[int, ...] = ()
+    authorship_counts: pl.LazyFrame | None = None
 
     def works_in_years(self) -> pl.LazyFrame:
         """``W_Y`` for every reported year: ``work, year, cited_by_count``."""
@@ -244,6 +248,7 @@ def prepare(
     types: Sequence[str] | None = None,
     groups: Mapping[str, Group] | None = None,
     detail_years: Sequence[int] | None = None,
+    counted_years: Sequence[int] = (),
 ) -> Corpus:
     """Apply the corpus filters and derive the shared per-work frames.
 
@@ -251,7 +256,9 @@ def prepare(
     corpus keeps earlier works too, for the citation window. The authorships of
     ``detail_years`` (default: ``years``) and of the ``window_years - 1`` years before each,
     for the researcher window, are read into memory; the other years' are read from the
-    dataset when a table asks for them (see :attr:`Corpus.source`).
+    dataset when a table asks for them (see :attr:`Corpus.source`). The coverage counts of the
+    authorships of ``counted_years`` are taken in the pass over every authorship that the
+    fractional weights need anyway (:attr:`Corpus.authorship_counts`).
     """
     selected = select_works(
         works, keep_paratext=keep_paratext, keep_retracted=keep_retracted, types=types
@@ -275,16 +282,44 @@ def prepare(
     publication = selected.select("work", "year").collect()
     # One row per authorship with its distinct countries (k of them): the weights, the lead and
     # the corpus' countries all come from this frame, collected once.
+    # (The ids counted as integers while they stream: 8 bytes a row instead of the string.)
+    counting: list[pl.Expr] = (
+        [*_id_keys(pl.col("author_id")), pl.col("institution_ids")] if counted_years else []
+    )
     every = (
         keyed.select(
             "work",
             "author_index",
             pl.col("is_corresponding").fill_null(False),
             "countries",
+            *counting,
         )
         .filter(pl.col("work").is_in(publication["work"].implode()))
         .collect(engine="streaming")
     )
+    counts = None
+    if counted_years:
+        in_years = publication.filter(pl.col("year").is_in(list(counted_years)))
+        # Each authorship's year (null outside counted_years) joined to the work column alone
+        # and set beside the others: joining every column would copy every authorship's lists.
+        year = (
+            every.lazy()
+            .select("work")
+            .join(in_years.lazy(), on="work", how="left", maintain_order="left")
+            .collect()["year"]
+        )
+        counts = (
+            authorship_counts(
+                every.lazy().select(
+                    pl.lit(year).alias("year"), "key", "other", "countries", "institution_ids"
+                ),
+                institutions,
+            )
+            .filter(pl.col("year").is_not_null())
+            .collect()
+        )
+        del year
+        every = every.drop("key", "other", "institution_ids")
     authorship_countries = (
         _distinct_countries(every)
         .with_columns(pl.col("countries").list.len().cast(pl.Int64).alias("k"))
@@ -372,6 +407,7 @@ def prepare(
         ),
         lead_source,
         tuple(window),
+        None if counts is None else counts.lazy(),
     )
 
 
@@ -390,9 +426,10 @@ def authorship_counts(authorships: pl.LazyFrame, institutions: pl.LazyFrame) -> 
     ``authors_with_id`` (distinct non-null ids) and ``institutions_missing_country`` (distinct
     listed institution ids with no record or no country).
 
-    ``author`` may be an integer key or the id itself: ids are then counted as the numbers of
-    the OpenAlex-shaped ones plus the other ids as strings, the same count without hashing
-    millions of strings.
+    ``author`` may be an integer key or the id itself, or the frame may carry the id already
+    split into ``key, other`` (:func:`_id_keys`): ids are counted as the numbers of the
+    OpenAlex-shaped ones plus the other ids as strings, the same count without hashing millions
+    of strings.
 
     >>> rows = pl.LazyFrame({"year": [2024, 2024, 2024], "author": ["A1", "A1", "x"],
     ...     "countries": [["CN"], [None], []], "institution_ids": [["I1"], ["I9"], []]})
@@ -400,15 +437,13 @@ def authorship_counts(authorships: pl.LazyFrame, institutions: pl.LazyFrame) -> 
     >>> authorship_counts(rows, known).collect().row(0)
     (2024, 3, 1, 2, 1)
     """
-    author = pl.col("author")
-    if authorships.collect_schema()["author"] == pl.String:
-        canonical = author.str.contains(r"^A[1-9][0-9]{0,17}$")  # one number per id, and back
-        keys = [
-            pl.when(canonical).then(author.str.slice(1).cast(pl.Int64)).alias("key"),
-            pl.when(~canonical).then(author).alias("other"),
-        ]
+    schema = authorships.collect_schema()
+    if "key" in schema:  # already split (see _id_keys)
+        keys = [pl.col("key"), pl.col("other")]
+    elif schema["author"] == pl.String:
+        keys = _id_keys(pl.col("author"))
     else:
-        keys = [author.alias("key")]
+        keys = [pl.col("author").alias("key")]
     names = [k.meta.output_name() for k in keys]
     per_authorship = (
         authorships.select(
@@ -468,6 +503,19 @@ def _distinct_countries(frame: pl.DataFrame) -> pl.LazyFrame:
         .with_columns(countries.list.drop_nulls().list.unique(maintain_order=True))
     )
     return pl.concat([single, several])
+
+
+def _id_keys(ids: pl.Expr) -> list[pl.Expr]:
+    """``key``, the number of an OpenAlex-shaped ``A…`` id, and ``other``, any other id.
+
+    Distinct ``key`` plus distinct ``other`` is the count of distinct ids, without hashing
+    millions of strings (a canonical number has one id: no leading zero).
+    """
+    canonical = ids.str.contains(r"^A[1-9][0-9]{0,17}$")
+    return [
+        pl.when(canonical).then(ids.str.slice(1).cast(pl.Int64)).alias("key"),
+        pl.when(~canonical).then(ids).alias("other"),
+    ]
 
 
 def _author_keys(detail: pl.DataFrame) -> pl.DataFrame:

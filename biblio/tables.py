@@ -370,6 +370,7 @@ def compute_tables(
         dataset.institutions,
         years=sorted([*years, *others]),
         detail_years=years,
+        counted_years=others if any(t.table == "coverage" for t in trends) else (),
         window_years=options.window_years,
         groups=groups,
         keep_paratext=options.keep_paratext,

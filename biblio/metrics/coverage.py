@@ -24,15 +24,19 @@ def coverage(corpus: Corpus) -> pl.LazyFrame:
     """The ``coverage`` table, one row per reported year.
 
     ``authors_with_id`` counts distinct non-null author ids; ``institutions_missing_country``
-    counts distinct listed institution ids (before roll-up) with no record or no country.
-    The years whose authorships :func:`biblio.corpus.prepare` did not keep in memory are read
-    from the dataset in one streaming pass (see :meth:`biblio.corpus.Corpus.for_years`).
+    counts distinct listed institution ids (before roll-up) with no record or no country. The
+    authorship counts come from :attr:`biblio.corpus.Corpus.authorship_counts` when it holds
+    every reported year, else from the corpus' authorships.
     """
     years = pl.LazyFrame({"year": corpus.years}, schema={"year": pl.Int64})
     per_work = corpus.works_in_years().group_by("year").agg(pl.len().cast(pl.Int64).alias("works"))
-    counts = authorship_counts(
-        corpus.authorships.filter(pl.col("year").is_in(corpus.years)), corpus.institutions
-    )
+    counts = corpus.authorship_counts
+    if counts is None or not set(corpus.years) <= set(
+        counts.select("year").collect()["year"].to_list()
+    ):
+        counts = authorship_counts(
+            corpus.authorships.filter(pl.col("year").is_in(corpus.years)), corpus.institutions
+        )
     table = years
     for part in (per_work, attributed_per_year(corpus), counts):
         table = table.join(part, on="year", how="left")
