@@ -47,7 +47,6 @@ from biblio.report.build import (
     check_year,
     dataset_years,
     definitions_compared,
-    preload_plotting,
     report_inputs,
     report_year,
     write_report,
@@ -505,7 +504,6 @@ def build_benchmark(
         shutil.rmtree(staging)
     try:
         # What the report shows; the bundle's tables are those of its year alone.
-        preload_plotting()
         tables, figures = report_inputs(dataset, options, year=year)
         own = year_rows(tables, year)
         summary = replace(

@@ -336,6 +336,7 @@ def compute_tables(
     *,
     trends: Sequence[Trend] = (),
     meanwhile: Callable[[dict[str, pl.DataFrame]], None] | None = None,
+    prepared: Callable[[], None] | None = None,
 ) -> dict[str, pl.DataFrame]:
     """Every table of METRICS.md for a dataset opened with :func:`biblio.io.open_dataset`.
 
@@ -345,7 +346,8 @@ def compute_tables(
     rows of the others. ``meanwhile``, when given, is called in a second thread with the
     reported years' tables while the trend rows compute (polars computes without holding the
     interpreter, so Python work such as drawing figures runs beside it); its exceptions are
-    raised here.
+    raised here. ``prepared`` is called once the corpus is prepared, after the largest
+    transient frames are freed (e.g. to start loading libraries without adding to the peak).
     """
     _check_options(options)
     groups = load_groups(options.groups)
@@ -376,6 +378,8 @@ def compute_tables(
         keep_paratext=options.keep_paratext,
         keep_retracted=options.keep_retracted,
     )
+    if prepared is not None:
+        prepared()
     # Default units come from the whole corpus, also the years after the last reported one.
     countries = (
         corpus.countries()
