@@ -3,8 +3,9 @@
 :func:`build_benchmark` writes one folder::
 
     index.html, report.md, figures/*.png   the report (biblio.report), for one year
-    tables/<table>.parquet, .csv            every table of METRICS.md, every year of the dataset
-    tables/summary.json                     headline figures per year (biblio.tables.summarise)
+    tables/<table>.parquet, .csv            every table of METRICS.md for that year (as
+                                            ``biblio metrics --years YEAR`` writes them)
+    tables/summary.json                     its headline figures (biblio.tables.summarise)
     manifest.json                           the dataset's manifest, as it is
     datapackage.json                        a Frictionless Data Package describing every table
     CITATION.cff                            how to cite the bundle (and OpenAlex)
@@ -33,7 +34,7 @@ import json
 import logging
 import shutil
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,12 +43,20 @@ import pyarrow as pa
 
 from biblio.errors import InputError
 from biblio.io import Dataset, atomic_write, file_sha256, open_dataset, publish_dataset
-from biblio.report.build import check_year, definitions_compared, report_year, write_report
+from biblio.report.build import (
+    check_year,
+    dataset_years,
+    definitions_compared,
+    report_inputs,
+    report_year,
+    write_report,
+    year_rows,
+)
 from biblio.report.document import Block, Paragraph, Section, Table
 from biblio.report.format import fmt_int, fmt_pct, name_with_code
 from biblio.report.published import INSTITUTION_UNITS, KEY_UNITS
 from biblio.schema import OUTPUT_SPECS, OUTPUT_TABLES, Column
-from biblio.summary import Summary
+from biblio.summary import DatasetInfo, Summary
 
 __all__ = [
     "build_benchmark",
@@ -582,10 +591,6 @@ def year_over_year(
 
 
 # -- the bundle --------------------------------------------------------------------------------
-def _read_tables(folder: Path) -> dict[str, pl.DataFrame]:
-    return {name: pl.read_parquet(folder / f"{name}.parquet") for name in OUTPUT_TABLES}
-
-
 def build_benchmark(
     dataset_path: Path | Dataset,
     *,
@@ -602,7 +607,7 @@ def build_benchmark(
     ``selection`` is the definition of AI work (default: the dataset's first).
     """
     from biblio import __version__
-    from biblio.tables import MetricOptions, resolve_selection, run_metrics
+    from biblio.tables import MetricOptions, resolve_selection, summarise, write_tables
 
     if previous is not None and not (previous / "datapackage.json").is_file():
         raise InputError(
@@ -613,15 +618,20 @@ def build_benchmark(
     check_year(dataset, year)
     chosen = resolve_selection(dataset, selection)
     options = MetricOptions(threshold=threshold, groups=groups, selection=chosen)
+    year = report_year(dataset_years(dataset, options), dataset.manifest, year)
     parent = out.parent if out is not None else Path("reports")
     staging = parent / f".{out.name if out is not None else 'benchmark'}.partial"
     if staging.exists():
         shutil.rmtree(staging)
     try:
-        run_metrics(dataset, options, out=staging / TABLES_DIR)
-        tables = _read_tables(staging / TABLES_DIR)
+        # What the report shows; the bundle's tables are those of its year alone.
+        tables, figures = report_inputs(dataset, options, year=year)
+        own = year_rows(tables, year)
+        summary = replace(
+            summarise(own, options), dataset=DatasetInfo(dataset.name, dataset.manifest)
+        )
+        write_tables(own, summary, staging / TABLES_DIR)
         summary = Summary.loads((staging / TABLES_DIR / "summary.json").read_text("utf-8"))
-        year = report_year(tables, dataset.manifest, year)
         final = out if out is not None else parent / f"benchmark-{year}"
         extra: list[Section] = []
         if previous is not None:
@@ -635,6 +645,7 @@ def build_benchmark(
             year=year,
             out=staging,
             extra=extra,
+            figures=figures,
         )
         with atomic_write(staging / "manifest.json") as fh:
             json.dump(dataset.manifest, fh, indent=2, sort_keys=True, ensure_ascii=False)

@@ -21,16 +21,29 @@ Examples
 from __future__ import annotations
 
 import random
+import sys
 import warnings
 from collections.abc import Sequence
 
-import igraph as ig
 import polars as pl
 
 from biblio.corpus import Corpus
 from biblio.metrics._common import ratio
-from biblio.metrics.output import unit_works
+from biblio.metrics.flows import coauthored_pairs
 from biblio.schema import OUTPUT_TABLES
+
+if "matplotlib" in sys.modules:
+    import igraph as ig
+else:
+    # igraph imports matplotlib.pyplot, when it finds it, for its own drawing, which biblio never
+    # uses (biblio.plot draws with matplotlib itself): half a second of every metrics run. Hide
+    # matplotlib while igraph loads (a None entry makes the import fail); import matplotlib
+    # before this module to keep igraph's matplotlib drawing.
+    sys.modules["matplotlib"] = None  # type: ignore[assignment]
+    try:
+        import igraph as ig
+    finally:
+        del sys.modules["matplotlib"]
 
 __all__ = ["LEIDEN_SEED", "build_graph", "network_tables"]
 
@@ -39,33 +52,16 @@ NODE_COLUMNS = OUTPUT_TABLES["network_nodes"].names
 EDGE_COLUMNS = OUTPUT_TABLES["network_edges"].names
 
 
-def _self_join_edges(corpus: Corpus, countries: Sequence[str]) -> pl.LazyFrame:
-    """``source, partner, year, coauthored`` (``source < partner``) from the works' countries."""
-    members = unit_works(corpus, countries).select("work", "year", "unit")
-    return (
-        members.join(members, on=["work", "year"], suffix="_partner")
-        .filter(pl.col("unit") < pl.col("unit_partner"))
-        .group_by(pl.col("unit").alias("source"), pl.col("unit_partner").alias("partner"), "year")
-        .agg(pl.len().cast(pl.Int64).alias("coauthored"))
-    )
+def _country_sizes(corpus: Corpus) -> pl.LazyFrame:
+    """``unit, year, works_full, international, intl_rate`` of every country with works.
 
-
-def _sizes(corpus: Corpus, countries: Sequence[str]) -> pl.LazyFrame:
-    """``unit, year, works_full, international, intl_rate`` of each country."""
-    members = unit_works(corpus, countries).select("work", "year", "unit")
-    # intl_rate: a country unit's works with any other country (a unit's own members aside).
-    countries_per_work = corpus.work_country.group_by("work").agg(
-        pl.col("country").alias("countries")
-    )
+    A work is international for a country when it names another country too (a country unit
+    has no other member), i.e. when it names two countries or more.
+    """
+    rows = corpus.work_country.filter(pl.col("year").is_in(corpus.years))
     return (
-        members.join(countries_per_work, on="work", how="left")
-        .with_columns(
-            (
-                pl.col("countries").list.set_difference(pl.concat_list(pl.col("unit"))).list.len()
-                > 0
-            ).alias("international")
-        )
-        .group_by("unit", "year")
+        rows.select("year", "country", (pl.len().over("work") > 1).alias("international"))
+        .group_by(pl.col("country").alias("unit"), "year")
         .agg(
             pl.len().cast(pl.Int64).alias("works_full"),
             pl.col("international").sum().alias("international"),
@@ -170,9 +166,9 @@ def network_tables(
     centralities do not depend on which other units are asked for. ``units`` only chooses the
     rows written: the nodes of ``units`` and the edges between two of them.
 
-    ``coauthored`` may pass the flows' :func:`biblio.metrics.flows.coauthorship` frame when it
-    holds every pair of the corpus's countries (the default units): the edges are then read
-    from it instead of a second self-join of the works' countries.
+    ``coauthored`` may pass the flows' :func:`biblio.metrics.flows.coauthored_pairs` frame when
+    it holds every pair of the corpus's countries: the edges are then read from it instead of a
+    second self-join of the works' countries.
     """
     nodes, edges = _whole_network(corpus, coauthored)
     wanted = list(units)
@@ -186,16 +182,15 @@ def _whole_network(
     corpus: Corpus, coauthored: pl.LazyFrame | None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     countries = corpus.countries()
-    sizes_lf = _sizes(corpus, countries)
+    sizes_lf = _country_sizes(corpus)
     if coauthored is None:
-        edges_lf = _self_join_edges(corpus, countries)
-    else:
-        edges_lf = coauthored.filter(
-            (pl.col("source") < pl.col("partner"))
-            & (pl.col("coauthored") > 0)
-            & pl.col("source").is_in(countries)
-            & pl.col("partner").is_in(countries)
-        ).select("source", "partner", "year", "coauthored")
+        coauthored = coauthored_pairs(corpus, units=countries)
+    edges_lf = coauthored.filter(
+        (pl.col("source") < pl.col("partner"))
+        & (pl.col("coauthored") > 0)
+        & pl.col("source").is_in(countries)
+        & pl.col("partner").is_in(countries)
+    ).select("source", "partner", "year", "coauthored")
     edges, sizes = pl.collect_all([edges_lf.sort("year", "source", "partner"), sizes_lf])
     edges = edges.select(EDGE_COLUMNS)
     both_ways = pl.concat(

@@ -118,7 +118,7 @@ class DatasetTables(Mapping[str, pl.DataFrame]):
         """The latest complete year (what ``biblio report`` reports by default)."""
         from biblio.report.build import report_year
 
-        return report_year(self._tables, self.manifest, None)
+        return report_year(self.years, self.manifest, None)
 
     # -- the mapping -----------------------------------------------------------------------
     @cached_property

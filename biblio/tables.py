@@ -11,7 +11,8 @@ True
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from biblio.metrics.coverage import coverage
 from biblio.metrics.flows import (
     DEFAULT_UNION_PAIRS,
     asymmetry,
+    coauthored_pairs,
     coauthorship,
     default_pairs,
     flows,
@@ -38,7 +40,7 @@ from biblio.metrics.institutions import (
     institutions_above,
 )
 from biblio.metrics.large_works import large_works
-from biblio.metrics.output import output
+from biblio.metrics.output import output, unit_sizes, unit_works
 from biblio.metrics.researchers import researchers
 from biblio.schema import OUTPUT_TABLES
 from biblio.summary import (
@@ -55,7 +57,9 @@ from biblio.summary import (
 from biblio.units import DEFAULT_GROUPS, check_unit, is_country, load_groups
 
 __all__ = [
+    "TREND_TABLES",
     "MetricOptions",
+    "Trend",
     "compute_tables",
     "corpus_tables",
     "default_units",
@@ -64,6 +68,8 @@ __all__ = [
     "resolve_selection",
     "run_metrics",
     "summarise",
+    "trend_tables",
+    "write_tables",
 ]
 
 log = logging.getLogger(__name__)
@@ -134,39 +140,81 @@ def default_units(corpus_countries: Sequence[str]) -> list[str]:
 def corpus_tables(
     corpus: Corpus, options: MetricOptions, *, corpus_countries: Sequence[str] | None = None
 ) -> dict[str, pl.DataFrame]:
-    """Every table for a prepared corpus (see :func:`biblio.corpus.prepare`)."""
-    from biblio.network import network_tables
+    """Every table for a prepared corpus (see :func:`biblio.corpus.prepare`).
 
+    The years are computed one at a time (:meth:`biblio.corpus.Corpus.for_years`), so the
+    working set is one year's; only ``institutions_above`` waits for every year, because its
+    units include every country an institution of any reported year is in.
+    """
     _check_options(options)
     countries = list(corpus_countries) if corpus_countries is not None else corpus.countries()
-    if options.units:
-        units = list(dict.fromkeys(options.units))
-        for unit in units:
-            check_unit(unit, corpus.groups, known=countries)
-    else:
-        units = default_units(countries)
+    units = _units(options, corpus, countries)
+    parts: dict[str, list[pl.DataFrame]] = {name: [] for name in OUTPUT_TABLES}
+    for year in corpus.years:
+        # Each year's rows gathered once, for the several tables that read them.
+        one = corpus.for_years([year], window_years=options.window_years).materialise()
+        for name, frame in _year_tables(one, options, units, countries).items():
+            parts[name].append(frame)
+    tables = {
+        name: pl.concat(frames) if frames else _empty(name)
+        for name, frames in parts.items()
+        if name != "institutions_above"
+    }
+    counted = tables["institution_output"].lazy()
+    tables["institutions_above"] = institutions_above(
+        corpus,
+        units=sorted(set(units) | set(institution_units(counted))),
+        threshold=options.threshold,
+        counted=counted,
+    ).collect()
+    return {name: _conform(name, tables[name]) for name in OUTPUT_TABLES}
+
+
+def _units(options: MetricOptions, corpus: Corpus, countries: Sequence[str]) -> list[str]:
+    """The units of the per-unit tables: ``--units`` or the defaults.
+
+    Every unit named in the options is checked first.
+    """
+    units = list(dict.fromkeys(options.units or ()))
+    for unit in units:
+        check_unit(unit, corpus.groups, known=countries)
     for pair in options.pairs:
         for unit in pair:
             check_unit(unit, corpus.groups, known=countries)
-    pairs = pl.concat(
-        [
-            default_pairs(units, corpus),
-            pair_grid([*DEFAULT_UNION_PAIRS, *options.pairs], corpus),
-        ]
-    ).unique(maintain_order=True)
-    network_units = [u for u in units if is_country(u) or u in countries]
-    counted = institution_output(corpus, rollup=options.rollup).collect().lazy()
-    inst_units = sorted(set(units) | set(institution_units(counted)))
-    coauthored = coauthorship(corpus, pairs=pairs).collect().lazy()
+    return units or default_units(countries)
+
+
+def _year_tables(
+    corpus: Corpus, options: MetricOptions, units: Sequence[str], countries: Sequence[str]
+) -> dict[str, pl.DataFrame]:
+    """Every table but ``institutions_above`` for a corpus of one reported year."""
+    from biblio.network import network_tables
+
+    pairs = (
+        pl.concat(
+            [
+                default_pairs(units, corpus),
+                pair_grid([*DEFAULT_UNION_PAIRS, *options.pairs], corpus),
+            ]
+        )
+        .unique(maintain_order=True)
+        .collect()
+        .lazy()
+    )
+    paired = {u for pair in (*DEFAULT_UNION_PAIRS, *options.pairs) for u in pair}
+    # One membership frame for every unit a table needs: the units, the pairs' units and every
+    # country (the network's vertices); one self-join of it for the flows and the network.
+    joined_units = sorted(set(units) | paired | set(countries))
+    members = unit_works(corpus, joined_units).collect().lazy()
+    sizes = unit_sizes(members).collect().lazy()
+    together = coauthored_pairs(corpus, units=joined_units, members=members).collect().lazy()
+    coauthored = coauthorship(corpus, pairs=pairs, together=together, sizes=sizes)
     lazy = {
-        "output": output(corpus, units=units),
-        "citation_shares": citation_shares(corpus, units=units),
+        "output": output(corpus, units=units, sizes=sizes),
+        "citation_shares": citation_shares(corpus, units=units, members=members),
         "flows": flows(corpus, pairs=pairs, coauthored=coauthored),
         "asymmetry": asymmetry(corpus, pairs=pairs, coauthored=coauthored),
-        "institutions_above": institutions_above(
-            corpus, units=inst_units, threshold=options.threshold, counted=counted
-        ),
-        "institution_output": counted,
+        "institution_output": institution_output(corpus, rollup=options.rollup),
         "researchers": researchers(
             corpus, units=units, min_works=options.min_works, window_years=options.window_years
         ),
@@ -175,13 +223,17 @@ def corpus_tables(
         "large_works": large_works(corpus),
     }
     tables = dict(zip(lazy, pl.collect_all(list(lazy.values())), strict=True))
-    # The flows hold every pair of countries when every country is a unit (the default): the
-    # network reads its edges from them instead of a second self-join.
-    every_pair = coauthored if set(corpus.countries()) <= set(units) else None
+    network_units = [u for u in units if is_country(u) or u in countries]
     tables["network_nodes"], tables["network_edges"] = network_tables(
-        corpus, units=network_units, coauthored=every_pair
+        corpus, units=network_units, coauthored=together
     )
-    return {name: _conform(name, tables[name]) for name in OUTPUT_TABLES}
+    return tables
+
+
+def _empty(name: str) -> pl.DataFrame:
+    frame = pl.from_arrow(OUTPUT_TABLES[name].empty_table())
+    assert isinstance(frame, pl.DataFrame)
+    return frame
 
 
 def _conform(name: str, frame: pl.DataFrame) -> pl.DataFrame:
@@ -196,7 +248,11 @@ def _conform(name: str, frame: pl.DataFrame) -> pl.DataFrame:
     ('CN', 2024, 0, 0.0, None, None)
     """
     schema = OUTPUT_TABLES[name]
-    frame = frame.select(schema.names).with_columns(pl.col(pl.Float32, pl.Float64).fill_nan(None))
+    frame = (
+        frame.select(schema.names)
+        .rechunk()
+        .with_columns(pl.col(pl.Float32, pl.Float64).fill_nan(None))
+    )
     out = pl.from_arrow(frame.to_arrow().cast(schema))
     assert isinstance(out, pl.DataFrame)
     return out
@@ -244,11 +300,54 @@ def definition_works(dataset: Dataset, selection: str | None) -> pl.LazyFrame:
     return dataset.works.filter(pl.col("selections").list.contains(pl.lit(selection)))
 
 
-def compute_tables(dataset: Dataset, options: MetricOptions) -> dict[str, pl.DataFrame]:
+@dataclass(frozen=True)
+class Trend:
+    """Rows of one table for every year a computation does not report, for trend figures.
+
+    A report shows every table of its year, but of the other years only a few figures (a
+    citation share over the years, the coverage of every year): asking for those rows
+    instead of every table of every year keeps its cost near that of one year. ``table`` is
+    one of :data:`TREND_TABLES`; ``units`` default to those of the full tables, and with
+    ``countries`` they are every country of the corpus plus ``units``; ``windows`` are the
+    citation windows of ``citation_shares``.
+
+    >>> Trend("citation_trend", units=("EU27",), countries=True).table
+    'citation_trend'
+    """
+
+    table: str
+    units: tuple[str, ...] | None = None
+    windows: tuple[str, ...] = ("published", "received")
+    countries: bool = False
+
+    def __post_init__(self) -> None:
+        if self.table not in TREND_TABLES:
+            raise ValueError(f"no trend of {self.table!r}: choose from {', '.join(TREND_TABLES)}")
+
+
+#: The tables a :class:`Trend` can ask for: those that need no authorship of the trend years
+#: in memory (coverage reads them from the dataset in one streaming pass).
+TREND_TABLES = ("output", "citation_shares", "citation_trend", "coverage")
+
+
+def compute_tables(
+    dataset: Dataset,
+    options: MetricOptions,
+    *,
+    trends: Sequence[Trend] = (),
+    meanwhile: Callable[[dict[str, pl.DataFrame]], None] | None = None,
+    prepared: Callable[[], None] | None = None,
+) -> dict[str, pl.DataFrame]:
     """Every table of METRICS.md for a dataset opened with :func:`biblio.io.open_dataset`.
 
     Computed from the works that meet ``options.selection`` (default: the dataset's first
-    definition of AI work).
+    definition of AI work). ``trends`` add, for every other year of the dataset, the rows they
+    ask for: each of their tables then holds every table row of the reported years and those
+    rows of the others. ``meanwhile``, when given, is called in a second thread with the
+    reported years' tables while the trend rows compute (polars computes without holding the
+    interpreter, so Python work such as drawing figures runs beside it); its exceptions are
+    raised here. ``prepared`` is called once the corpus is prepared, after the largest
+    transient frames are freed (e.g. to start loading libraries without adding to the peak).
     """
     _check_options(options)
     groups = load_groups(options.groups)
@@ -266,23 +365,83 @@ def compute_tables(dataset: Dataset, options: MetricOptions) -> dict[str, pl.Dat
             f"(selection {chosen or '?'}); check its years and selection"
         )
     years = _report_years(present, options.years)
+    others = [y for y in present if y not in years] if trends else []
     corpus = prepare(
         works,
         dataset.authorships,
         dataset.institutions,
-        years=years,
+        years=sorted([*years, *others]),
+        detail_years=years,
+        counted_years=others if any(t.table == "coverage" for t in trends) else (),
         window_years=options.window_years,
         groups=groups,
         keep_paratext=options.keep_paratext,
         keep_retracted=options.keep_retracted,
-    ).materialise()
+    )
+    if prepared is not None:
+        prepared()
     # Default units come from the whole corpus, also the years after the last reported one.
     countries = (
         corpus.countries()
-        if years[-1] == present[-1]
+        if corpus.years[-1] == present[-1]
         else corpus_countries(selected, dataset.authorships)
     )
-    return corpus_tables(corpus, options, corpus_countries=countries)
+    reported = corpus.for_years(years, window_years=options.window_years)
+    tables = corpus_tables(reported, options, corpus_countries=countries)
+    if not others:
+        if meanwhile is not None:
+            meanwhile(dict(tables))
+        return tables
+    units = _units(options, corpus, countries)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        beside = pool.submit(meanwhile, dict(tables)) if meanwhile is not None else None
+        rows = trend_tables(corpus.for_years(others), trends, units, countries=countries)
+        if beside is not None:
+            beside.result()
+    for name, frame in rows.items():
+        merged = pl.concat([tables[name], _conform(name, frame)]).sort("year", maintain_order=True)
+        tables[name] = merged
+    return tables
+
+
+def trend_tables(
+    corpus: Corpus,
+    trends: Sequence[Trend],
+    units: Sequence[str],
+    *,
+    countries: Sequence[str] = (),
+) -> dict[str, pl.DataFrame]:
+    """The rows ``trends`` ask for, for every year of ``corpus`` (see :class:`Trend`).
+
+    ``units`` are those of a trend that names none, ``countries`` those every country adds.
+    Two trends of one table are merged.
+    """
+    parts: dict[str, list[pl.DataFrame]] = {}
+    for trend in trends:
+        chosen = list(trend.units) if trend.units is not None else list(units)
+        if trend.countries:
+            chosen = sorted(set(countries) | set(chosen))
+        if trend.table == "coverage":  # counted in prepare's pass, else read from the dataset
+            lazy = coverage(corpus)
+        elif trend.table == "output":
+            lazy = output(corpus, units=chosen)
+        elif trend.table == "citation_trend":
+            lazy = citation_trend(corpus, units=chosen)
+        else:
+            lazy = citation_shares(corpus, units=chosen, windows=trend.windows)
+        parts.setdefault(trend.table, []).append(lazy.collect(engine="streaming"))
+    keys = {
+        "output": ["unit"],
+        "citation_shares": ["unit", "window"],
+        "citation_trend": ["unit"],
+        "coverage": [],
+    }
+    return {
+        name: pl.concat(frames)
+        .unique(["year", *keys[name]], keep="first")
+        .sort("year", *keys[name])
+        for name, frames in parts.items()
+    }
 
 
 def _value(frame: pl.DataFrame, column: str, **where: Any) -> Any:
@@ -354,14 +513,11 @@ def summarise(tables: dict[str, pl.DataFrame], options: MetricOptions) -> Summar
     return Summary(definitions=options.describe(), years=by_year)
 
 
-def run_metrics(dataset: str | Path | Dataset, options: MetricOptions, *, out: Path) -> list[Path]:
+def write_tables(tables: dict[str, pl.DataFrame], summary: Summary, out: Path) -> list[Path]:
     """Write every table as ``out/<table>.parquet`` and ``.csv``, plus ``out/summary.json``.
 
     Each file appears whole or not at all.
     """
-    opened = open_dataset(dataset)
-    options = replace(options, selection=resolve_selection(opened, options.selection))
-    tables = compute_tables(opened, options)
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for name, frame in tables.items():
@@ -373,8 +529,19 @@ def run_metrics(dataset: str | Path | Dataset, options: MetricOptions, *, out: P
                 else:
                     frame.write_csv(tmp)
             written.append(path)
-    summary = replace(summarise(tables, options), dataset=DatasetInfo(opened.name, opened.manifest))
     with atomic_write(out / "summary.json") as fh:
         fh.write(summary.dumps())
     written.append(out / "summary.json")
     return written
+
+
+def run_metrics(dataset: str | Path | Dataset, options: MetricOptions, *, out: Path) -> list[Path]:
+    """Write every table as ``out/<table>.parquet`` and ``.csv``, plus ``out/summary.json``.
+
+    Each file appears whole or not at all.
+    """
+    opened = open_dataset(dataset)
+    options = replace(options, selection=resolve_selection(opened, options.selection))
+    tables = compute_tables(opened, options)
+    summary = replace(summarise(tables, options), dataset=DatasetInfo(opened.name, opened.manifest))
+    return write_tables(tables, summary, out)

@@ -43,8 +43,7 @@ def ratio(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
 def attributed_per_year(corpus: Corpus) -> pl.LazyFrame:
     """``N_Y``: attributed works per reported year (``year, attributed``)."""
     return (
-        corpus.works_in_years()
-        .join(corpus.attributed(), on="work", how="semi")
+        corpus.work_country.filter(pl.col("year").is_in(corpus.years))
         .group_by("year")
-        .agg(pl.len().cast(pl.Int64).alias("attributed"))
+        .agg(pl.col("work").n_unique().cast(pl.Int64).alias("attributed"))
     )

@@ -33,6 +33,7 @@ import polars as pl
 
 from biblio.corpus import Corpus, exact_sum, work_units
 from biblio.metrics._common import grid, ratio
+from biblio.metrics.output import unit_works
 from biblio.schema import OUTPUT_TABLES
 
 __all__ = [
@@ -54,38 +55,47 @@ TREND_COLUMNS = OUTPUT_TABLES["citation_trend"].names
 def cited_works(corpus: Corpus, window: str) -> pl.LazyFrame:
     """``work, year, cites`` of attributed works for each reported year, in ``window``."""
     if window == "published":
-        rows = corpus.works_in_years().select(
-            "work", "year", pl.col("cited_by_count").alias("cites")
+        attributed = corpus.work_country.filter(pl.col("year").is_in(corpus.years))
+        return (
+            corpus.works_in_years()
+            .select("work", "year", pl.col("cited_by_count").alias("cites"))
+            .join(attributed.select("work"), on="work", how="semi")
         )
-    elif window == "received":
-        rows = corpus.received
+    if window == "received":
+        return corpus.received  # attributed works only (see Corpus.received)
+    raise ValueError(f"unknown citation window {window!r}")
+
+
+def _window(
+    corpus: Corpus, units: Sequence[str], window: str, members: pl.LazyFrame | None
+) -> pl.LazyFrame:
+    cited = cited_works(corpus, window)
+    if window == "published":  # the members of the publication year: output's frame
+        chosen = unit_works(corpus, units) if members is None else members
+        weighted = (
+            chosen.filter(pl.col("unit").is_in(list(units)))
+            .select("work", "year", "unit", "frac")
+            .join(cited, on=["work", "year"], how="inner")
+        )
     else:
-        raise ValueError(f"unknown citation window {window!r}")
-    return rows.join(corpus.attributed(), on="work", how="semi")
+        weighted = None
+    return _shares(corpus, units, cited, weighted).with_columns(pl.lit(window).alias("window"))
 
 
-def _window(corpus: Corpus, units: Sequence[str], window: str) -> pl.LazyFrame:
-    return _shares(corpus, units, cited_works(corpus, window)).with_columns(
-        pl.lit(window).alias("window")
-    )
-
-
-def _shares(corpus: Corpus, units: Sequence[str], cited: pl.LazyFrame) -> pl.LazyFrame:
+def _shares(
+    corpus: Corpus, units: Sequence[str], cited: pl.LazyFrame, weighted: pl.LazyFrame | None
+) -> pl.LazyFrame:
     """Full and fractional citations and shares per unit and year of ``cited``.
 
-    ``cited`` holds ``work, year, cites``; zeros are included.
+    ``cited`` holds ``work, year, cites``; ``weighted`` its rows per unit with ``frac`` (by
+    default: each work under the units of the citing year). Zeros are included.
     """
     totals = cited.group_by("year").agg(pl.col("cites").sum().alias("total"))
-    per_unit = (
-        work_units(
-            cited.select("work", "year"), corpus.work_country, units, corpus, fractional=True
-        )
-        .join(cited, on=["work", "year"], how="inner")
-        .group_by("unit", "year")
-        .agg(
-            pl.col("cites").sum().alias("citations_full"),
-            exact_sum(pl.col("frac") * pl.col("cites")).alias("citations_frac"),
-        )
+    if weighted is None:
+        weighted = work_units(cited, corpus.work_country, units, corpus, fractional=True)
+    per_unit = weighted.group_by("unit", "year").agg(
+        pl.col("cites").sum().alias("citations_full"),
+        exact_sum(pl.col("frac") * pl.col("cites")).alias("citations_frac"),
     )
     return (
         grid(units, corpus)
@@ -104,12 +114,20 @@ def _shares(corpus: Corpus, units: Sequence[str], cited: pl.LazyFrame) -> pl.Laz
     )
 
 
-def citation_shares(corpus: Corpus, *, units: Sequence[str]) -> pl.LazyFrame:
-    """The ``citation_shares`` table: both windows, one row per unit, year and window."""
-    windows = [
-        _window(corpus, units, w).select(CITATION_COLUMNS) for w in ("published", "received")
-    ]
-    return pl.concat(windows).sort("year", "unit", "window")
+def citation_shares(
+    corpus: Corpus,
+    *,
+    units: Sequence[str],
+    windows: Sequence[str] = ("published", "received"),
+    members: pl.LazyFrame | None = None,
+) -> pl.LazyFrame:
+    """The ``citation_shares`` table: one row per unit, year and window (both by default).
+
+    ``members`` may pass a :func:`biblio.metrics.output.unit_works` frame already computed
+    for (at least) ``units``.
+    """
+    parts = [_window(corpus, units, w, members).select(CITATION_COLUMNS) for w in windows]
+    return pl.concat(parts).sort("year", "unit", "window")
 
 
 def citation_trend(
@@ -125,17 +143,16 @@ def citation_trend(
         raise ValueError(f"cited_years {cited_years}: must be at least 1")
     published = corpus.works.select("work", pl.col("year").alias("published"))
     first = corpus.works.select(pl.col("year").min().alias("first"))
-    cited = (
+    cited = (  # received holds attributed works only
         corpus.received.join(published, on="work", how="inner")
         .filter(pl.col("published") > pl.col("year") - cited_years)
-        .join(corpus.attributed(), on="work", how="semi")
         .select("work", "year", "cites")
     )
     span = pl.min_horizontal(
         pl.lit(cited_years, pl.Int64), pl.col("year") - pl.col("first") + 1
     ).cast(pl.Int64)
     return (
-        _shares(corpus, units, cited)
+        _shares(corpus, units, cited, None)
         .join(first, how="cross")
         .with_columns(span.alias("cited_years"))
         .select(TREND_COLUMNS)

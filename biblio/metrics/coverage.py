@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from biblio.corpus import Corpus
+from biblio.corpus import Corpus, authorship_counts
 from biblio.metrics._common import attributed_per_year
 from biblio.schema import OUTPUT_TABLES
 
@@ -24,32 +24,21 @@ def coverage(corpus: Corpus) -> pl.LazyFrame:
     """The ``coverage`` table, one row per reported year.
 
     ``authors_with_id`` counts distinct non-null author ids; ``institutions_missing_country``
-    counts distinct listed institution ids (before roll-up) with no record or no country.
+    counts distinct listed institution ids (before roll-up) with no record or no country. The
+    authorship counts come from :attr:`biblio.corpus.Corpus.authorship_counts` when it holds
+    every reported year, else from the corpus' authorships.
     """
     years = pl.LazyFrame({"year": corpus.years}, schema={"year": pl.Int64})
-    works = corpus.works_in_years()
-    authorships = corpus.authorships.filter(pl.col("year").is_in(corpus.years))
-    per_work = works.group_by("year").agg(pl.len().cast(pl.Int64).alias("works"))
-    per_authorship = authorships.group_by("year").agg(
-        pl.len().cast(pl.Int64).alias("authorships"),
-        (pl.col("countries").list.len() > 0).sum().cast(pl.Int64).alias("authorships_with_country"),
-        pl.col("author_id").drop_nulls().n_unique().cast(pl.Int64).alias("authors_with_id"),
-    )
-    with_country = corpus.institutions.filter(pl.col("country_code").is_not_null()).select(
-        "institution_id"
-    )
-    missing = (
-        authorships.select("year", pl.col("institution_ids").alias("institution_id"))
-        .explode("institution_id")
-        .drop_nulls("institution_id")
-        .join(with_country, on="institution_id", how="anti")
-        .group_by("year")
-        .agg(
-            pl.col("institution_id").n_unique().cast(pl.Int64).alias("institutions_missing_country")
+    per_work = corpus.works_in_years().group_by("year").agg(pl.len().cast(pl.Int64).alias("works"))
+    counts = corpus.authorship_counts
+    if counts is None or not set(corpus.years) <= set(
+        counts.select("year").collect()["year"].to_list()
+    ):
+        counts = authorship_counts(
+            corpus.authorships.filter(pl.col("year").is_in(corpus.years)), corpus.institutions
         )
-    )
     table = years
-    for part in (per_work, attributed_per_year(corpus), per_authorship, missing):
+    for part in (per_work, attributed_per_year(corpus), counts):
         table = table.join(part, on="year", how="left")
     return (
         table.with_columns(pl.exclude("year").fill_null(0))

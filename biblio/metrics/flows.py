@@ -23,10 +23,10 @@ from collections.abc import Iterable, Sequence
 
 import polars as pl
 
-from biblio.corpus import Corpus, work_units
+from biblio.corpus import Corpus, country_units
 from biblio.errors import UsageError
 from biblio.metrics._common import attributed_per_year, ratio
-from biblio.metrics.output import unit_works
+from biblio.metrics.output import unit_sizes, unit_works
 from biblio.schema import OUTPUT_TABLES
 from biblio.units import overlap
 
@@ -35,10 +35,12 @@ __all__ = [
     "DEFAULT_UNION_PAIRS",
     "FLOW_COLUMNS",
     "asymmetry",
+    "coauthored_pairs",
     "coauthorship",
     "default_pairs",
     "flows",
     "pair_grid",
+    "pair_units",
 ]
 
 FLOW_COLUMNS = OUTPUT_TABLES["flows"].names
@@ -78,47 +80,84 @@ def pair_grid(pairs: Iterable[tuple[str, str]], corpus: Corpus) -> pl.LazyFrame:
     return pl.LazyFrame(rows, schema=_PAIR_SCHEMA, orient="row")
 
 
-def _units_of(pairs: pl.LazyFrame) -> list[str]:
+def pair_units(pairs: pl.LazyFrame) -> list[str]:
+    """Every unit named in ``pairs`` (as source or partner), sorted."""
     found = pl.concat([pairs.select(unit="source"), pairs.select(unit="partner")]).unique()
     return sorted(found.collect()["unit"].to_list())
 
 
-def coauthorship(corpus: Corpus, *, pairs: pl.LazyFrame) -> pl.LazyFrame:
-    """Co-authored and led works of every requested pair, zeros included.
+def coauthored_pairs(
+    corpus: Corpus, *, units: Sequence[str], members: pl.LazyFrame | None = None
+) -> pl.LazyFrame:
+    """Co-authored and led works of every ordered pair of distinct ``units``, where nonzero.
 
-    ``source, partner, year, coauthored, source_works, partner_works, led_by_source,
-    led_by_partner``.
+    ``source, partner, year, coauthored, led_by_source, led_by_partner``.
+
+    Only the works with two countries or more can be in two disjoint units, so only they are
+    joined with themselves; counts of overlapping pairs (a group and its member) are therefore
+    not meaningful and are left to callers to drop. ``members`` may pass a
+    :func:`biblio.metrics.output.unit_works` frame computed for (at least) ``units``. The flows,
+    the asymmetry and the network all read this one frame.
+
+    >>> from biblio.metrics.testing import tiny_corpus
+    >>> coauthored_pairs(tiny_corpus(), units=["CN", "US"]).sort("source").collect().rows()
+    [('CN', 'US', 2024, 1, 0, 1), ('US', 'CN', 2024, 1, 1, 0)]
     """
-    units = _units_of(pairs)
-    members = unit_works(corpus, units).select("work", "year", "unit")
-    led = work_units(
-        corpus.works_in_years().select("work", "year"), corpus.lead_country, units, corpus
-    ).with_columns(pl.lit(True).alias("led"))
-    members = members.join(led, on=["work", "year", "unit"], how="left").with_columns(
-        pl.col("led").fill_null(False)
+    chosen = unit_works(corpus, units) if members is None else members
+    in_years = corpus.work_country.filter(pl.col("year").is_in(corpus.years))
+    international = (
+        in_years.group_by("work").agg(pl.len().alias("n")).filter(pl.col("n") > 1).select("work")
     )
-    together = (
-        members.join(members, on=["work", "year"], suffix="_partner")
+    led = country_units(corpus.lead_country, units, corpus).with_columns(pl.lit(True).alias("led"))
+    joined = (
+        chosen.filter(pl.col("unit").is_in(list(units)))
+        .join(international, on="work", how="semi")
+        .select("work", "year", "unit")
+        .join(led, on=["work", "year", "unit"], how="left")
+        .with_columns(pl.col("led").fill_null(False))
+    )
+    return (
+        joined.join(joined, on=["work", "year"], suffix="_partner")
         .filter(pl.col("unit") != pl.col("unit_partner"))
-        .rename({"unit": "source", "unit_partner": "partner"})
-        .join(pairs, on=["source", "partner", "year"], how="semi")
-        .group_by("source", "partner", "year")
+        .group_by(pl.col("unit").alias("source"), pl.col("unit_partner").alias("partner"), "year")
         .agg(
             pl.len().cast(pl.Int64).alias("coauthored"),
             pl.col("led").sum().cast(pl.Int64).alias("led_by_source"),
             pl.col("led_partner").sum().cast(pl.Int64).alias("led_by_partner"),
         )
     )
-    sizes = members.group_by("unit", "year").agg(pl.len().cast(pl.Int64).alias("works"))
+
+
+def coauthorship(
+    corpus: Corpus,
+    *,
+    pairs: pl.LazyFrame,
+    together: pl.LazyFrame | None = None,
+    sizes: pl.LazyFrame | None = None,
+) -> pl.LazyFrame:
+    """Co-authored and led works of every requested pair, zeros included.
+
+    ``source, partner, year, coauthored, source_works, partner_works, led_by_source,
+    led_by_partner``.
+
+    ``together`` may pass a :func:`coauthored_pairs` frame and ``sizes`` a
+    :func:`biblio.metrics.output.unit_sizes` frame, computed for (at least) the pairs' units.
+    """
+    units = pair_units(pairs)
+    if together is None or sizes is None:
+        members = unit_works(corpus, units)
+        together = coauthored_pairs(corpus, units=units, members=members)
+        sizes = unit_sizes(members)
+    works = sizes.select("unit", "year", pl.col("works_full").alias("works"))
     return (
         pairs.join(together, on=["source", "partner", "year"], how="left")
         .join(
-            sizes.rename({"unit": "source", "works": "source_works"}),
+            works.rename({"unit": "source", "works": "source_works"}),
             on=["source", "year"],
             how="left",
         )
         .join(
-            sizes.rename({"unit": "partner", "works": "partner_works"}),
+            works.rename({"unit": "partner", "works": "partner_works"}),
             on=["partner", "year"],
             how="left",
         )

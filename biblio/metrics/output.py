@@ -19,34 +19,46 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from biblio.corpus import Corpus, exact_sum, work_units
+from biblio.corpus import Corpus, country_units, exact_sum
 from biblio.metrics._common import attributed_per_year, grid, ratio
 from biblio.schema import OUTPUT_TABLES
 
-__all__ = ["OUTPUT_COLUMNS", "output", "unit_works"]
+__all__ = ["OUTPUT_COLUMNS", "output", "unit_sizes", "unit_works"]
 
 OUTPUT_COLUMNS = OUTPUT_TABLES["output"].names
 
 
 def unit_works(corpus: Corpus, units: Sequence[str]) -> pl.LazyFrame:
-    """``work, year, unit, frac``: each work of ``W_Y`` under every unit it belongs to."""
-    rows = corpus.works_in_years().select("work", "year")
-    return work_units(rows, corpus.work_country, units, corpus, fractional=True)
+    """``work, year, unit, frac``: each attributed work of ``W_Y`` under each of its units.
 
-
-def output(corpus: Corpus, *, units: Sequence[str]) -> pl.LazyFrame:
-    """The ``output`` table: one row per unit and reported year, zeros included."""
-    counts = (
-        unit_works(corpus, units)
-        .group_by("unit", "year")
-        .agg(
-            pl.len().cast(pl.Int64).alias("works_full"),
-            exact_sum(pl.col("frac")).alias("works_frac"),
-        )
+    ``frac`` is ``frac(w, u)``.
+    """
+    rows = corpus.work_country.filter(pl.col("year").is_in(corpus.years))
+    return country_units(
+        rows.select("work", "year", "country", "num", "den"), units, corpus, fractional=True
     )
+
+
+def unit_sizes(members: pl.LazyFrame) -> pl.LazyFrame:
+    """``unit, year, works_full, works_frac`` from a :func:`unit_works` frame."""
+    return members.group_by("unit", "year").agg(
+        pl.len().cast(pl.Int64).alias("works_full"),
+        exact_sum(pl.col("frac")).alias("works_frac"),
+    )
+
+
+def output(
+    corpus: Corpus, *, units: Sequence[str], sizes: pl.LazyFrame | None = None
+) -> pl.LazyFrame:
+    """The ``output`` table: one row per unit and reported year, zeros included.
+
+    ``sizes`` may pass a :func:`unit_sizes` frame already computed for (at least) ``units``.
+    """
+    if sizes is None:
+        sizes = unit_sizes(unit_works(corpus, units))
     return (
         grid(units, corpus)
-        .join(counts, on=["unit", "year"], how="left")
+        .join(sizes, on=["unit", "year"], how="left")
         .join(attributed_per_year(corpus), on="year", how="left")
         .with_columns(
             pl.col("works_full").fill_null(0),

@@ -21,10 +21,9 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from biblio.corpus import Corpus, exact_sum
+from biblio.corpus import Corpus, country_units, exact_sum
 from biblio.metrics._common import grid
 from biblio.schema import OUTPUT_TABLES
-from biblio.units import membership_frame
 
 __all__ = ["RESEARCHER_COLUMNS", "researcher_countries", "researchers"]
 
@@ -37,59 +36,63 @@ def researcher_countries(
 ) -> pl.LazyFrame:
     """Each active author's countries for each reported year.
 
-    ``author_id, year, country, n_countries`` (``n_countries`` = size of that set).
+    ``author, year, country, n_countries`` (``author`` as in
+    :attr:`biblio.corpus.Corpus.authorships`, ``n_countries`` = size of that set).
     """
-    windows = pl.LazyFrame(
-        [(y, w) for y in corpus.years for w in range(y - window_years + 1, y + 1)],
-        schema={"report_year": pl.Int64, "year": pl.Int64},
-        orient="row",
+    authored = corpus.authorships.filter(pl.col("author").is_not_null()).select(
+        "work", "year", pl.col("publication_date").fill_null(_EARLIEST), "author", "countries"
     )
-    dates = corpus.works.select("work", pl.col("publication_date").fill_null(_EARLIEST))
-    authored = (
-        corpus.authorships.filter(pl.col("author_id").is_not_null())
-        .select("work", "year", "author_id", "countries")
-        .join(windows, on="year", how="inner")
-        .join(dates, on="work", how="left")
-    )
-    active = (
-        authored.group_by("author_id", "report_year")
-        .agg(
-            pl.col("work").n_unique().alias("n_works"),
-            pl.col("publication_date").max().alias("latest"),
+    if window_years == 1:
+        authored = authored.filter(pl.col("year").is_in(corpus.years)).with_columns(
+            pl.col("year").alias("report_year")
         )
-        .filter(pl.col("n_works") >= min_works)
-    )
+    else:
+        windows = pl.LazyFrame(
+            [(y, w) for y in corpus.years for w in range(y - window_years + 1, y + 1)],
+            schema={"report_year": pl.Int64, "year": pl.Int64},
+            orient="row",
+        )
+        authored = authored.join(windows, on="year", how="inner")
+    # With one reported year, the author alone identifies the group.
+    per_author = ["author"] if len(corpus.years) == 1 else ["author", "report_year"]
+    latest = pl.col("publication_date") == pl.col("publication_date").max().over(per_author)
+    if min_works > 1:  # with one work required, every author in the window is active
+        latest = latest & (pl.col("work").n_unique().over(per_author) >= min_works)
     countries = (
-        authored.join(
-            active,
-            left_on=["author_id", "report_year", "publication_date"],
-            right_on=["author_id", "report_year", "latest"],
-            how="inner",
-        )
-        .select("author_id", pl.col("report_year").alias("year"), pl.col("countries"))
+        authored.filter(latest)
+        .select("author", pl.col("report_year").alias("year"), pl.col("countries"))
         .explode("countries")
         .drop_nulls("countries")
         .unique()
         .rename({"countries": "country"})
     )
-    sizes = countries.group_by("author_id", "year").agg(pl.len().alias("n_countries"))
-    return countries.join(sizes, on=["author_id", "year"])
+    per_year = ["author"] if len(corpus.years) == 1 else ["author", "year"]
+    return countries.with_columns(pl.len().over(per_year).cast(pl.UInt32).alias("n_countries"))
 
 
 def researchers(
     corpus: Corpus, *, units: Sequence[str], min_works: int = 1, window_years: int = 1
 ) -> pl.LazyFrame:
     """The ``researchers`` table: active authors per unit and year, full and fractional."""
-    per_unit = (
-        researcher_countries(corpus, min_works=min_works, window_years=window_years)
-        .join(membership_frame(units, corpus.years, corpus.groups), on=["year", "country"])
-        .group_by("unit", "year", "author_id")
-        .agg((pl.len() / pl.col("n_countries").first()).alias("weight"))
-        .group_by("unit", "year")
-        .agg(
-            pl.len().cast(pl.Int64).alias("researchers_full"),
-            exact_sum(pl.col("weight")).alias("researchers_frac"),
-        )
+    counted = researcher_countries(corpus, min_works=min_works, window_years=window_years)
+    # Each (author, year, country) row adds 1/n_countries to the country; a group adds the
+    # shares of its member countries (an author counts once in it).
+    weights = country_units(
+        counted.select(
+            "author",
+            "year",
+            "country",
+            pl.lit(1, pl.Int64).alias("num"),
+            pl.col("n_countries").cast(pl.Int64).alias("den"),
+        ),
+        units,
+        corpus,
+        fractional=True,
+        key="author",
+    )
+    per_unit = weights.group_by("unit", "year").agg(
+        pl.len().cast(pl.Int64).alias("researchers_full"),
+        exact_sum(pl.col("frac")).alias("researchers_frac"),
     )
     return (
         grid(units, corpus)

@@ -1,7 +1,8 @@
 """Building the report: tables → document → Markdown and HTML → files, for one year.
 
-:func:`build_report` computes every table of a dataset (:func:`biblio.tables.compute_tables`)
-and :func:`write_report` turns them into a :class:`~biblio.report.document.Document`
+:func:`build_report` computes what the report shows (:func:`report_tables`: every table of its
+year, and of the other years only the rows of its trend figures, :data:`REPORT_TRENDS`) and
+:func:`write_report` turns them into a :class:`~biblio.report.document.Document`
 (:func:`report_document`), renders it twice and writes, each file whole or not at all::
 
     figures/<name>.png   every figure of the document
@@ -18,22 +19,24 @@ tables give byte-identical files.
 
 Examples
 --------
->>> import polars as pl
->>> cov = pl.DataFrame({"year": [2023, 2024, 2025]})
->>> report_year({"coverage": cov}, {"created": "2025-06-01T00:00:00+00:00"}, None)
+>>> report_year([2023, 2024, 2025], {"created": "2025-06-01T00:00:00+00:00"}, None)
 2024
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from biblio.corpus import corpus_years, select_works
 from biblio.errors import UsageError
 from biblio.io import Dataset, atomic_write, open_dataset
 from biblio.output import staged_output
@@ -48,19 +51,26 @@ from biblio.report.document import (
     Figure,
     Section,
 )
-from biblio.report.figures import report_figures
+from biblio.report.figures import FIGURE_NAMES, TREND_FIGURES, report_figures
 from biblio.report.headlines import headline_sentences
 from biblio.report.html import render_html
 from biblio.report.main_tables import tables_section
 from biblio.report.markdown import render_markdown
+from biblio.report.published import read_published_figures
 from biblio.report.selections import definition_figures, selections_section
 from biblio.summary import Summary
+from biblio.tables import MetricOptions, Trend, compute_tables, summarise
 
 __all__ = [
+    "REPORT_TRENDS",
     "build_report",
     "check_year",
+    "dataset_years",
     "definitions_compared",
+    "preload_plotting",
     "report_document",
+    "report_inputs",
+    "report_tables",
     "report_year",
     "write_report",
 ]
@@ -70,15 +80,14 @@ log = logging.getLogger(__name__)
 FIGURES_DIR = "figures"
 
 
-def report_year(
-    tables: Mapping[str, pl.DataFrame], manifest: Mapping[str, Any], year: int | None
-) -> int:
+def report_year(years: Sequence[int], manifest: Mapping[str, Any], year: int | None) -> int:
     """The year to report: ``year`` if the dataset has it, else the latest complete year.
 
-    The latest complete year is the latest year with works that ended before the dataset was
-    fetched (``manifest["created"]``), or the latest year when none did.
+    ``years`` are the dataset's years with works (:func:`dataset_years`). The latest complete
+    year is the latest year with works that ended before the dataset was fetched
+    (``manifest["created"]``), or the latest year when none did.
     """
-    years = sorted(tables["coverage"]["year"].to_list())
+    years = sorted(years)
     if not years:
         raise UsageError("the dataset has no works in its years; nothing to report")
     if year is not None:
@@ -103,6 +112,115 @@ def check_year(dataset: Dataset, year: int | None) -> None:
     if year not in years:
         span = f"{years[0]}–{years[-1]}" if years else "no year"
         raise UsageError(f"--year {year}: the dataset has works in {span}")
+
+
+def dataset_years(dataset: Dataset, options: MetricOptions) -> list[int]:
+    """The publication years with works after the corpus filters (the coverage table's).
+
+    Of the works that meet ``options.selection`` (see :func:`biblio.tables.definition_works`).
+    """
+    from biblio.tables import definition_works
+
+    return corpus_years(
+        select_works(
+            definition_works(dataset, options.selection),
+            keep_paratext=options.keep_paratext,
+            keep_retracted=options.keep_retracted,
+        )
+    )
+
+
+def year_rows(tables: Mapping[str, pl.DataFrame], year: int) -> dict[str, pl.DataFrame]:
+    """The rows of ``year`` of every table: what ``biblio metrics --years YEAR`` writes.
+
+    >>> year_rows({"coverage": pl.DataFrame({"year": [2023, 2024]})}, 2024)["coverage"].rows()
+    [(2024,)]
+    """
+    return {name: frame.filter(pl.col("year") == year) for name, frame in tables.items()}
+
+
+#: What the report shows of the years other than its own, and so all it computes of them: the
+#: fixed-window citation trend (every country, as the figure compares each year's citations
+#: with the peak year's, and EU27) and the coverage of every year.
+REPORT_TRENDS = (
+    Trend("citation_trend", units=("EU27",), countries=True),
+    Trend("coverage"),
+)
+
+
+def preload_plotting() -> None:
+    """Import the plotting libraries in a background thread while the tables compute.
+
+    matplotlib and seaborn (with scipy) take almost two CPU seconds to import, in Python, while
+    polars computes on every core without holding the interpreter; the figures' own import then
+    finds them loaded. :func:`report_tables` calls it once the corpus is prepared, so that their
+    0.2 GB do not add to the peak of the preparation. igraph is imported here first, so that
+    :mod:`biblio.network` can keep matplotlib out of it.
+    """
+    import biblio.network  # noqa: F401  (before matplotlib: see biblio.network)
+
+    threading.Thread(target=importlib.import_module, args=("biblio.plot",), daemon=True).start()
+
+
+def report_tables(
+    dataset: Dataset,
+    options: MetricOptions,
+    *,
+    year: int,
+    meanwhile: Callable[[dict[str, pl.DataFrame]], None] | None = None,
+) -> dict[str, pl.DataFrame]:
+    """Every table the report of ``year`` reads, computed for what it shows only.
+
+    Every table of ``year`` (as ``biblio metrics --years year`` writes it) and of the years of
+    the published figures, which the report sets beside ours; of the other years the rows of
+    :data:`REPORT_TRENDS`. The cost is about that of ``biblio metrics`` for one year.
+    ``meanwhile`` is called with the tables of ``year`` while the trend rows compute (see
+    :func:`biblio.tables.compute_tables`).
+    """
+    tables = compute_tables(
+        dataset,
+        replace(options, years=(year, year)),
+        trends=REPORT_TRENDS,
+        meanwhile=meanwhile,
+        prepared=preload_plotting,
+    )
+    present = set(tables["coverage"]["year"].to_list())
+    for other in sorted({f.year for f in read_published_figures()} & present - {year}):
+        more = compute_tables(dataset, replace(options, years=(other, other)))
+        for name, frame in more.items():
+            kept = tables[name].filter(pl.col("year") != other)
+            tables[name] = pl.concat([kept, frame]).sort("year", maintain_order=True)
+    return tables
+
+
+def report_inputs(
+    dataset: Dataset, options: MetricOptions, *, year: int
+) -> tuple[dict[str, pl.DataFrame], list[Figure]]:
+    """The tables the report of ``year`` reads (:func:`report_tables`) and its figures.
+
+    The figures of ``year`` alone are drawn in a second thread while the trend rows compute
+    (drawing is Python work, the trends are polars'), the trend figures
+    (:data:`~biblio.report.figures.TREND_FIGURES`) once those rows are there. The figures are
+    those :func:`write_report` would draw from the tables.
+    """
+    manifest = dataset.manifest
+    drawing: dict[str, Any] = {
+        "year": year,
+        "threshold": options.threshold,
+        "source": source_line(manifest, dataset.name),
+        "synthetic": bool(manifest.get("synthetic")),
+        "years": dataset_years(dataset, options),
+    }
+    drawn: list[Figure] = []
+
+    def draw_year(own: Mapping[str, pl.DataFrame]) -> None:
+        alone = [name for name in FIGURE_NAMES if name not in TREND_FIGURES]
+        drawn.extend(report_figures(own, names=alone, **drawing))
+
+    tables = report_tables(dataset, options, year=year, meanwhile=draw_year)
+    drawn.extend(report_figures(tables, names=TREND_FIGURES, **drawing))
+    by_name = {figure.name: figure for figure in drawn}
+    return tables, [by_name[name] for name in FIGURE_NAMES]
 
 
 def _synthetic_notice(manifest: Mapping[str, Any]) -> Alert | None:
@@ -181,21 +299,23 @@ def write_report(
     year: int,
     out: Path,
     extra: Sequence[Section] = (),
+    figures: Sequence[Figure] | None = None,
 ) -> list[Path]:
     """Write the figures, ``report.md`` and ``index.html`` into ``out``; return the paths.
 
     The figures are ``figures/*.png`` with their data as ``.csv``.
 
-    ``extra`` sections (e.g. the benchmark's year-over-year changes) go after the headlines.
+    ``extra`` sections (e.g. the benchmark's year-over-year changes) go after the headlines;
+    ``figures`` are the figures already drawn (:func:`report_inputs`), else they are drawn here.
     """
-    threshold = summary.definitions.threshold
-    figures = report_figures(
-        tables,
-        year=year,
-        threshold=threshold,
-        source=source_line(manifest, dataset_name),
-        synthetic=bool(manifest.get("synthetic")),
-    )
+    if figures is None:
+        figures = report_figures(
+            tables,
+            year=year,
+            threshold=summary.definitions.threshold,
+            source=source_line(manifest, dataset_name),
+            synthetic=bool(manifest.get("synthetic")),
+        )
     document = report_document(
         tables,
         summary,
@@ -234,22 +354,24 @@ def build_report(
     threshold: int = 50,
     selection: str | None = None,
 ) -> Path:
-    """Compute every table of a dataset and write the report for ``year``; return its folder.
+    """Compute what the report shows and write the report for ``year``; return its folder.
+
+    The tables are :func:`report_tables`'s.
 
     ``out`` defaults to ``reports/<year>``; ``selection`` is the definition of AI work to report
     (default: the dataset's first). A dataset holding several definitions gets the section
     comparing them (:mod:`biblio.report.selections`).
     """
-    from biblio.tables import MetricOptions, compute_tables, resolve_selection, summarise
+    from biblio.tables import resolve_selection
 
     dataset = open_dataset(dataset_path)
     check_year(dataset, year)
     chosen = resolve_selection(dataset, selection)
     options = MetricOptions(threshold=threshold, groups=groups, selection=chosen)
-    tables = compute_tables(dataset, options)
-    year = report_year(tables, dataset.manifest, year)
+    year = report_year(dataset_years(dataset, options), dataset.manifest, year)
+    tables, figures = report_inputs(dataset, options, year=year)
     out = out if out is not None else Path("reports") / str(year)
-    summary = summarise(tables, options)
+    summary = summarise(year_rows(tables, year), options)
     extra = definitions_compared(dataset, options, (tables, summary), year)
     with staged_output(out) as stage:  # the whole report replaces the old one, or nothing does
         write_report(
@@ -260,6 +382,7 @@ def build_report(
             year=year,
             out=stage,
             extra=extra,
+            figures=figures,
         )
     log.info("report for %s in %s", year, out)
     return out

@@ -20,7 +20,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import polars as pl
@@ -28,7 +28,7 @@ import polars as pl
 from biblio.report.document import Figure
 from biblio.report.published import PUBLISHED_FLOW_PAIRS
 
-__all__ = ["FIGURE_NAMES", "report_figures"]
+__all__ = ["FIGURE_NAMES", "TREND_FIGURES", "report_figures"]
 
 #: The report's figures, in report order.
 FIGURE_NAMES = (
@@ -42,6 +42,9 @@ FIGURE_NAMES = (
     "researchers",
     "coverage",
 )
+#: The figures that draw years other than the report's: every other figure needs the tables of
+#: the report's year alone (see :data:`biblio.report.build.REPORT_TRENDS`).
+TREND_FIGURES = ("citation_trend", "coverage")
 
 
 def report_figures(
@@ -51,17 +54,20 @@ def report_figures(
     threshold: int,
     source: str | None = None,
     synthetic: bool = False,
+    names: Sequence[str] = FIGURE_NAMES,
+    years: Sequence[int] | None = None,
 ) -> list[Figure]:
-    """Every figure of the report for ``year``, rendered as PNG, in report order.
+    """The figures ``names`` (default: every one) of the report for ``year``, in report order.
 
-    ``source`` is the source line printed in each image (see
-    :func:`biblio.report.definitions.source_line`); ``synthetic`` marks every image.
+    Rendered as PNG. ``source`` is the source line printed in each image (see
+    :func:`biblio.report.definitions.source_line`); ``synthetic`` marks every image; ``years``
+    are the dataset's years (default: the coverage table's).
     """
     from biblio import plot
 
     out = tables["output"]
     top = plot.top_countries(out, year=year, n=10)
-    years = sorted(tables["coverage"]["year"].to_list())
+    years = sorted(tables["coverage"]["year"].to_list() if years is None else years)
     trend = tables["citation_trend"]
     window = int(trend["cited_years"].max() or 0) if trend.height else 0  # type: ignore[arg-type]
     kw: dict[str, Any] = {"source": source, "synthetic": synthetic}
@@ -160,6 +166,8 @@ def report_figures(
     ]
     rendered = []
     for name, draw, caption in specs:
+        if name not in names:
+            continue
         ax = draw()
         rendered.append(
             Figure(

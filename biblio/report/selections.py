@@ -80,7 +80,8 @@ def definition_figures(
         if definition == chosen:
             tables, summary = own
         else:
-            other = replace(options, selection=definition)
+            # The section shows the figures of ``year`` alone: compute that year only.
+            other = replace(options, selection=definition, years=(year, year))
             tables = compute_tables(dataset, other)
             summary = summarise(tables, other)
         works = definition_works(dataset, definition).filter(

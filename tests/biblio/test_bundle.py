@@ -307,3 +307,18 @@ def test_the_bundle_ships_every_figure_s_data(bundles: dict[str, Path]) -> None:
     for stem in pngs:
         assert f"  figures/{stem}.csv\n" in listed
         assert pl.read_csv(folder / "figures" / f"{stem}.csv").height > 0
+
+
+def test_tables_are_those_of_the_year(
+    bundles: dict[str, Path], demo_cache: Path, tmp_path: Path
+) -> None:
+    """The bundle's tables are byte for byte what `biblio metrics --years YEAR` writes."""
+    out = tmp_path / "m"
+    argv = ["--cache", str(demo_cache), "metrics", "demo", "--years", "2023", "--out", str(out)]
+    assert main(argv) == 0
+    tables = {
+        name.removeprefix("tables/"): data
+        for name, data in _files(bundles["2023"]).items()
+        if name.startswith("tables/")
+    }
+    assert tables == _files(out)

@@ -126,3 +126,28 @@ def test_console_script_runs(micro: Path, tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert pl.read_csv(tmp_path / "m" / "coverage.csv")["year"].to_list() == [2019]
+
+
+def test_a_year_alone_writes_the_rows_of_every_year(
+    demo_cache: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`metrics --years Y` writes, table by table, the rows of Y of `metrics` for every year."""
+    cache = ["--cache", str(demo_cache)]
+    for name, extra in (("all", []), ("one", ["--years", "2023"])):
+        code, _, err = run(capsys, *cache, "metrics", "demo", *extra, "--out", str(tmp_path / name))
+        assert code == 0, err
+    for name in OUTPUT_TABLES:
+        every = pl.read_parquet(tmp_path / "all" / f"{name}.parquet")
+        alone = pl.read_parquet(tmp_path / "one" / f"{name}.parquet")
+        assert alone.height > 0 or name == "large_works", name
+        assert alone.equals(every.filter(year=2023)), name
+
+
+def test_the_network_loads_igraph_without_matplotlib() -> None:
+    """The metrics load igraph for the network but not matplotlib (igraph's own drawing)."""
+    code = (
+        "import sys, biblio.network, biblio.tables\n"
+        "print(sorted(m for m in ('igraph', 'matplotlib', 'seaborn') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "['igraph']"

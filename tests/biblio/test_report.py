@@ -435,3 +435,31 @@ def test_findings_on_few_works_or_consortium_papers_say_so(demo_report: Path) ->
     pair = next(t for t in titles if "leadership asymmetry" in t)
     assert "2 of them of more than 100 authors" in pair
     assert re.search(r"affinity: 47 works where \d+ would be expected", pair)
+
+
+@pytest.mark.parametrize("year", [2023, 2024])
+def test_the_report_computes_what_it_shows(demo_cache: Path, year: int) -> None:
+    """A report computes every table of its year and of the published figures' (2024), and of
+    the other years only the rows its trend figures draw: the fixed-window citation trend of
+    the countries and EU27, and the coverage. Those rows are the rows of every year's tables.
+    """
+    import polars as pl
+
+    from biblio.io import open_dataset
+    from biblio.report.build import report_tables
+    from biblio.tables import MetricOptions, compute_tables
+    from biblio.units import is_country
+
+    dataset = open_dataset(demo_cache / "demo")
+    shown = report_tables(dataset, MetricOptions(), year=year)
+    every = compute_tables(dataset, MetricOptions())
+    assert len(every["coverage"]) > 2  # the demo has years the report does not compute in full
+    full = pl.col("year").is_in([year, 2024])
+    assert shown["coverage"].equals(every["coverage"])
+    trend = pl.col("unit").map_elements(is_country, return_dtype=pl.Boolean) | (
+        pl.col("unit") == "EU27"
+    )
+    assert shown["citation_trend"].equals(every["citation_trend"].filter(full | trend))
+    for name, frame in every.items():
+        if name not in ("coverage", "citation_trend"):
+            assert shown[name].equals(frame.filter(full)), name

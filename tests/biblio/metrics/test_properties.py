@@ -108,3 +108,21 @@ def test_tables_do_not_depend_on_row_order(data: Any, rng: random.Random) -> Non
     for name, frame in before.items():
         keys = [c for c in frame.columns if c != "community"]
         assert frame.select(keys).sort(keys).equals(after[name].select(keys).sort(keys)), name
+
+
+@SETTINGS
+@given(corpora())
+def test_a_year_alone_gives_that_years_rows(data: Any) -> None:
+    """Every table is per year: the tables of 2024 alone are the 2024 rows of both years'.
+
+    Also when the corpus was prepared for both years with only 2024's authorships in memory
+    (what a report does: the other years give trend rows only).
+    """
+    options = MetricOptions(units=COUNTRIES)
+    alone = corpus_tables(corpus(*data, years=[2024]), options)
+    every = corpus_tables(corpus(*data, years=[2023, 2024]), options)
+    trended = corpus(*data, years=[2023, 2024], detail_years=[2024]).for_years([2024])
+    in_report = corpus_tables(trended, options)
+    for name, frame in alone.items():
+        assert frame.equals(every[name].filter(year=2024)), name
+        assert frame.equals(in_report[name]), name
