@@ -42,7 +42,7 @@ from biblio.metrics.institutions import (
 from biblio.metrics.large_works import large_works
 from biblio.metrics.output import output, unit_sizes, unit_works
 from biblio.metrics.researchers import researchers
-from biblio.schema import OUTPUT_TABLES
+from biblio.schema import OUTPUT_TABLES, empty_table
 from biblio.summary import (
     ActiveResearcher,
     CorpusFilters,
@@ -231,7 +231,7 @@ def _year_tables(
 
 
 def _empty(name: str) -> pl.DataFrame:
-    frame = pl.from_arrow(OUTPUT_TABLES[name].empty_table())
+    frame = pl.from_arrow(empty_table(OUTPUT_TABLES[name]))
     assert isinstance(frame, pl.DataFrame)
     return frame
 
