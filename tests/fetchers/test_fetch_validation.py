@@ -99,3 +99,40 @@ def test_more_than_200_countries_are_paged_with_a_cursor(tmp_path: Path) -> None
             tmp_path / "x", filters=WorkFilter(years=(2020, 2020)), base_url=server.url, rate=100
         )
     assert manifest["validation"]["country_years"] == manifest["validation"]["agree"] == 260
+
+
+def test_a_work_split_over_record_batches_counts_once_per_country(tmp_path: Path) -> None:
+    """The dataset's counts read the files batch by batch; a work whose authorships fall in two
+    batches, naming one country in both, is still one work of that country."""
+    import pyarrow.ipc as ipc
+
+    from fetchers.validation import dataset_counts
+
+    works = pl.DataFrame(
+        {"work_id": ["W1", "W2", "W3"], "publication_year": [2024, 2024, 2023]},
+        schema_overrides={"publication_year": pl.Int32},
+    )
+    authorships = pl.DataFrame(
+        {
+            "work_id": ["W1", "W2", "W1", "W3", "W1"],
+            "countries": [["CN"], ["CN", "US"], ["CN", "GB"], ["US"], []],
+        }
+    )
+
+    def write(frame: pl.DataFrame, path: Path) -> None:  # only the columns counted
+        table = frame.to_arrow()
+        with ipc.new_file(path, table.schema) as writer:
+            writer.write_table(table, max_chunksize=2)
+
+    write(works, tmp_path / "works.arrow")
+    write(authorships, tmp_path / "authorships.arrow")
+    assert ipc.open_file(tmp_path / "authorships.arrow").num_record_batches == 3
+    counts = dataset_counts(
+        tmp_path / "works.arrow", tmp_path / "authorships.arrow", years=[2023, 2024]
+    )
+    assert counts.rows() == [
+        (2023, "US", 1),
+        (2024, "CN", 2),
+        (2024, "GB", 1),
+        (2024, "US", 1),
+    ]
