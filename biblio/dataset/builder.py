@@ -318,9 +318,7 @@ def _copy_kept(
     return remapped
 
 
-def _with_part(schema: Any) -> Any:
-    import pyarrow as pa
-
+def _with_part(schema: pa.Schema) -> pa.Schema:
     return schema.append(pa.field(_PART, pa.large_string()))
 
 
