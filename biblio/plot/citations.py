@@ -291,7 +291,7 @@ def plot_citation_trend(
         f"years up to it, {counting} counting, {years[0] if years else ''}–"
         f"{years[-1] if years else ''}: "
         + "; ".join(
-            f"{unit_name(u)} {_span(drawn.filter(pl.col('unit') == u))}"
+            f"{unit_name(u)} {_span(drawn, u, counting)}"
             for u in units
             if drawn.filter(pl.col("unit") == u).height
         )
@@ -302,9 +302,16 @@ def plot_citation_trend(
     return finish(ax, finding, title, counting=counting, source=source, synthetic=synthetic)
 
 
-def _span(series: pl.DataFrame) -> str:
-    first, last = series.row(0, named=True), series.row(-1, named=True)
-    return f"{pct(first['share'])} in {first['year']} to {pct(last['share'])} in {last['year']}"
+def _span(drawn: pl.DataFrame, unit: str, counting: str) -> str:
+    """``16.0 % in 2017 (838.8 of 5,231 citations) to 25.3 % in 2024 (…)`` for ``unit``."""
+    series = drawn.filter(pl.col("unit") == unit)
+    ends = [series.row(0, named=True), series.row(-1, named=True)]
+    first, last = (
+        f"{pct(row['share'])} in {row['year']} ({count(row['citations'], counting)} of "
+        f"{_int(_total(drawn.filter(pl.col('year') == row['year'])))} citations)"
+        for row in ends
+    )
+    return f"{first} to {last}"
 
 
 def plot_citation_impact(

@@ -397,6 +397,9 @@ def test_every_figure_has_its_data_alt_text_and_resolution(demo_report: Path) ->
             alt = attrs["alt"] or ""
             assert re.search(r"\d", alt)
             assert len(alt) > 80
+            assert bare_shares(alt) == [], alt  # alt text quotes shares with their counts too
+    # As the trend's alt text was: shares without the citations they rest on.
+    assert bare_shares("China 16.0 % in 2017 to 25.3 % in 2024; United States 21.9 % in 2017")
 
 
 # -- every number safe to quote: a share with its count, a figure with its counting ----------
