@@ -19,6 +19,7 @@ from biblio.dataset.builder import DatasetBuilder
 from biblio.dataset.normalise import read_institutions, read_works, short_id
 from biblio.dataset.selection import WorkFilter
 from biblio.io import open_dataset
+from fetchers.api import fetch_dataset
 from fetchers.http import RetryPolicy
 from tests.openalex_server import OpenAlexServer
 from tests.paths import CONTRACT_EXAMPLES, OPENALEX_SAMPLES
@@ -70,6 +71,25 @@ def assert_same_dataset(left: Path, right: Path) -> None:
         assert_frame_equal(a[name], b[name], check_row_order=True)
     assert a["works"]["work_id"].is_unique().all()
     assert a["institutions"]["institution_id"].is_unique().all()
+
+
+# The c400 years, fetched in small pages and parts: many pages, several partitions in flight,
+# parts written often (the multi-day and refresh tests).
+SMALL_FETCH_FILTERS = WorkFilter(years=(2015, 2024))
+SMALL_FETCH: dict[str, Any] = {
+    "rate": 100,
+    "workers": 3,
+    "per_page": 5,
+    "pages_per_part": 2,
+    "retry": RetryPolicy(attempts=3, backoff=0.01, max_backoff=0.05, read_timeout=2.0),
+}
+
+
+def small_fetch(server: OpenAlexServer, final: Path, **extra: Any) -> dict[str, Any]:
+    """:func:`fetchers.api.fetch_dataset` of ``server`` into ``final`` with :data:`SMALL_FETCH`."""
+    return fetch_dataset(
+        final, filters=SMALL_FETCH_FILTERS, base_url=server.url, **{**SMALL_FETCH, **extra}
+    )
 
 
 def fetch_argv(server_url: str, cache: Path, *extra: str) -> list[str]:

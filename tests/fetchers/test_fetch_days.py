@@ -18,30 +18,14 @@ import pytest
 
 from biblio.cli import main
 from biblio.dataset.builder import staging_folder
-from biblio.dataset.selection import WorkFilter
 from biblio.errors import BudgetExhausted
 from biblio.io import open_dataset
-from fetchers.api import fetch_dataset
-from fetchers.http import RetryPolicy
 from tests.fetchers.big_teams import big_team_corpus
-from tests.fetchers.conftest import fetch_argv, reference_dataset
+from tests.fetchers.conftest import SMALL_FETCH_FILTERS, fetch_argv, reference_dataset, small_fetch
 from tests.openalex_server import OpenAlexServer
 
 Records = list[dict[str, Any]]
 Same = Callable[[Path, Path], None]
-FILTERS = WorkFilter(years=(2015, 2024))
-# Small pages and parts: many pages, several partitions in flight, parts written often.
-OPTIONS: dict[str, Any] = {
-    "rate": 100,
-    "workers": 3,
-    "per_page": 5,
-    "pages_per_part": 2,
-    "retry": RetryPolicy(attempts=3, backoff=0.01, max_backoff=0.05, read_timeout=2.0),
-}
-
-
-def _fetch(server: OpenAlexServer, final: Path, **extra: Any) -> dict[str, Any]:
-    return fetch_dataset(final, filters=FILTERS, base_url=server.url, **{**OPTIONS, **extra})
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +36,7 @@ def corpus(c400: tuple[Records, Records]) -> tuple[Records, Records]:
 def _one_go(corpus: tuple[Records, Records], final: Path) -> int:
     """List calls of the whole fetch in one go, against a fresh server."""
     with OpenAlexServer(*corpus) as server:
-        _fetch(server, final)
+        small_fetch(server, final)
         return server.list_calls()
 
 
@@ -89,12 +73,12 @@ def test_two_days_with_dead_cursors_cost_at_most_a_quarter_more(
     final = tmp_path / "two-days"
     with OpenAlexServer(*corpus, budget=one_go // 2) as server:
         with pytest.raises(BudgetExhausted):
-            _fetch(server, final)
+            small_fetch(server, final)
         day_one = server.list_calls()
         server.reset()  # the next day: a new budget, and every saved cursor refused
         server.expire_cursors()
         server.budget = None
-        manifest = _fetch(server, final)
+        manifest = small_fetch(server, final)
         day_two = server.list_calls()
     assert day_one == one_go // 2
     assert day_one + day_two <= 1.25 * one_go, (day_one, day_two, one_go)
@@ -108,7 +92,7 @@ def test_cursors_refused_mid_run_cost_about_a_page_each(
     one_go = _one_go(corpus, tmp_path / "one-go")
     with OpenAlexServer(*corpus) as server:
         server.add_fault("cursor", skip=5, times=4)
-        _fetch(server, tmp_path / "x")
+        small_fetch(server, tmp_path / "x")
         calls = server.list_calls()
         refused = [r for r in server.requests if r.get("cursor") not in (None, "*")]
     same_dataset(tmp_path / "x", tmp_path / "one-go")
@@ -126,16 +110,16 @@ def test_citation_counts_changing_overnight_lose_no_work(
     final = tmp_path / "x"
     with OpenAlexServer(same_day, institutions, budget=30) as server:
         with pytest.raises(BudgetExhausted):
-            _fetch(server, final)
+            small_fetch(server, final)
         server.reset()
         server.budget = None
         later = [
             {**w, "cited_by_count": 1000 - int(w.get("cited_by_count") or 0)} for w in same_day
         ]
         server.replace_works(later)
-        _fetch(server, final)
+        small_fetch(server, final)
     got = open_dataset(final).works.collect()
-    want = reference_dataset(tmp_path / "ref", later, institutions, FILTERS)
+    want = reference_dataset(tmp_path / "ref", later, institutions, SMALL_FETCH_FILTERS)
     expected = open_dataset(want).works.collect()
     assert got["work_id"].is_unique().all()
     assert set(got["work_id"]) == set(expected["work_id"])
@@ -203,11 +187,11 @@ def test_calls_are_saved_across_runs(corpus: tuple[Records, Records], tmp_path: 
     final = tmp_path / "x"
     with OpenAlexServer(*corpus, budget=20) as server:
         with pytest.raises(BudgetExhausted):
-            _fetch(server, final)
+            small_fetch(server, final)
         saved = json.loads((staging_folder(final) / "fetch" / "calls.json").read_text())
         assert saved["list_calls"] >= 20
         assert sum(saved["list_calls_by_day"].values()) >= 20
         server.reset()
         server.budget = None
-        manifest = _fetch(server, final)
+        manifest = small_fetch(server, final)
     assert manifest["list_calls"] >= 20 + server.list_calls()

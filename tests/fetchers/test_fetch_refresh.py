@@ -13,29 +13,14 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from biblio.dataset.builder import staging_folder
-from biblio.dataset.selection import WorkFilter
 from biblio.errors import BudgetExhausted
 from biblio.io import file_sha256, open_dataset, publish_dataset, write_manifest, write_table
 from biblio.schema import INSTITUTIONS, empty_table
-from fetchers.api import fetch_dataset
-from fetchers.http import RetryPolicy
-from tests.fetchers.conftest import reference_dataset
+from tests.fetchers.conftest import SMALL_FETCH_FILTERS, reference_dataset, small_fetch
 from tests.openalex_server import OpenAlexServer
 
 Records = list[dict[str, Any]]
 Same = Callable[[Path, Path], None]
-FILTERS = WorkFilter(years=(2015, 2024))
-OPTIONS: dict[str, Any] = {
-    "rate": 100,
-    "workers": 3,
-    "per_page": 5,
-    "pages_per_part": 2,
-    "retry": RetryPolicy(attempts=3, backoff=0.01, max_backoff=0.05, read_timeout=2.0),
-}
-
-
-def _fetch(server: OpenAlexServer, final: Path, **extra: Any) -> dict[str, Any]:
-    return fetch_dataset(final, filters=FILTERS, base_url=server.url, **{**OPTIONS, **extra})
 
 
 def _revised(works: Records) -> Records:
@@ -59,17 +44,17 @@ def test_an_interrupted_refresh_continues_and_the_old_dataset_stays_until_it_end
     final = tmp_path / "ai"
     new = _revised(works)
     with OpenAlexServer(new, institutions) as fresh:  # the refresh in one go, for its cost
-        _fetch(fresh, tmp_path / "one-go")
+        small_fetch(fresh, tmp_path / "one-go")
         one_go = fresh.list_calls()
     with OpenAlexServer(works, institutions) as server:
-        _fetch(server, final)
+        small_fetch(server, final)
         old = _checksums(final)
         old_works = open_dataset(final).works.collect()
         server.replace_works(new)
         server.reset()
         server.budget = one_go // 2
         with pytest.raises(BudgetExhausted):
-            _fetch(server, final, refresh=True)
+            small_fetch(server, final, refresh=True)
         day_one = server.list_calls()
         # Mid-refresh: the previous dataset is complete, readable and unchanged.
         assert _checksums(final) == old
@@ -78,16 +63,16 @@ def test_an_interrupted_refresh_continues_and_the_old_dataset_stays_until_it_end
         assert plan["refresh"] is True
         # A plain fetch meanwhile returns the finished dataset, and leaves the refresh be.
         assert (
-            _fetch(server, final)["created"]
+            small_fetch(server, final)["created"]
             == json.loads((final / "manifest.json").read_text())["created"]
         )
         server.reset()
         server.budget = None
-        manifest = _fetch(server, final, refresh=True)
+        manifest = small_fetch(server, final, refresh=True)
         day_two = server.list_calls()
     assert day_one + day_two <= 1.25 * one_go, (day_one, day_two, one_go)
     assert day_two < one_go  # continued, not started again
-    same_dataset(final, reference_dataset(tmp_path / "ref", new, institutions, FILTERS))
+    same_dataset(final, reference_dataset(tmp_path / "ref", new, institutions, SMALL_FETCH_FILTERS))
     same_dataset(final, tmp_path / "one-go")
     assert manifest["list_calls"] >= day_one + day_two
     assert not staging_folder(final).exists()
@@ -99,12 +84,12 @@ def test_a_refresh_drops_an_unfinished_plain_fetch(
     final = tmp_path / "ai"
     with OpenAlexServer(*c400, budget=20) as server:
         with pytest.raises(BudgetExhausted):
-            _fetch(server, final)
+            small_fetch(server, final)
         server.reset()
         server.budget = None
-        _fetch(server, final, refresh=True)
+        small_fetch(server, final, refresh=True)
         assert server.list_calls() > 40  # started again
-    same_dataset(final, reference_dataset(tmp_path / "ref", *c400, FILTERS))
+    same_dataset(final, reference_dataset(tmp_path / "ref", *c400, SMALL_FETCH_FILTERS))
 
 
 def _dataset(folder: Path, tag: str) -> Path:
