@@ -91,6 +91,18 @@ def biblio(
     return Run(done.returncode, done.stdout, done.stderr)
 
 
+def start_biblio(*argv: str | Path) -> subprocess.Popen[str]:
+    """``python -m biblio ARGV`` started in a fresh process (as :func:`biblio`), not waited for."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "biblio", *map(str, argv)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The ``micro`` contract dataset, built once; tests damage copies of it."""

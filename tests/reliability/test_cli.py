@@ -19,7 +19,7 @@ from fetchers.http import scrub
 from tests.fetchers.conftest import C400, fetch_argv, load_jsonl
 from tests.openalex_server import OpenAlexServer
 from tests.reliability.cases import Case, case, cases, uses
-from tests.reliability.conftest import ROOT, Run
+from tests.reliability.conftest import ROOT, Run, start_biblio
 
 BROKEN_IGRAPH = (
     "import sys; sys.modules['igraph'] = None; import biblio.cli as c; sys.exit(c.main())"
@@ -189,14 +189,7 @@ def test_ctrl_c_is_one_line(
     c400: tuple[list[dict[str, object]], list[dict[str, object]]], tmp_path: Path
 ) -> None:
     with OpenAlexServer(*c400, latency=0.05, max_per_page=4) as server:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "biblio", *fetch_argv(server.url, tmp_path, "--no-progress")],
-            cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        process = start_biblio(*fetch_argv(server.url, tmp_path, "--no-progress"))
         deadline = time.monotonic() + 60
         while server.calls("/works") < 5:
             assert process.poll() is None, process.communicate()

@@ -7,7 +7,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from fetchers.snapshot import write_entity
 from tests.fetchers.conftest import C400, assert_same_dataset, fetch_argv, load_jsonl
 from tests.openalex_server import OpenAlexServer
 from tests.reliability.cases import Case, case, uses
-from tests.reliability.conftest import ROOT, Run, biblio
+from tests.reliability.conftest import Run, biblio, start_biblio
 
 BUSY = (
     "biblio: error: dataset 'ai' is being written by process … ({what} since … UTC); wait for "
@@ -54,17 +53,6 @@ AFTER_KILL = case(
 )
 
 
-def _start(argv: list[str]) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "biblio", *argv],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
 def _holding(process: subprocess.Popen[str], cache: Path) -> None:
     """Wait until ``process`` holds the lock of ``cache/ai`` (its pid is in the lock file)."""
     deadline = time.monotonic() + 60
@@ -90,7 +78,7 @@ def test_one_writer_at_a_time(tmp_path: Path) -> None:
     write_entity(snapshot, "institutions", {})
     # Small pages and a slow server: the fetch takes several seconds.
     with OpenAlexServer(works, institutions, latency=0.05, max_per_page=4) as server:
-        first = _start(fetch_argv(server.url, cache, "--workers", "2", "--no-progress"))
+        first = start_biblio(*fetch_argv(server.url, cache, "--workers", "2", "--no-progress"))
         try:
             _holding(first, cache)
             second = biblio(*fetch_argv(server.url, cache, "--no-progress"))
@@ -117,7 +105,7 @@ def test_kill_9_leaves_no_stale_lock(tmp_path: Path) -> None:
     works, institutions = load_jsonl(C400 / "works.jsonl"), load_jsonl(C400 / "institutions.jsonl")
     cache = tmp_path / "cache"
     with OpenAlexServer(works, institutions, latency=0.05, max_per_page=4) as server:
-        first = _start(fetch_argv(server.url, cache, "--workers", "2", "--no-progress"))
+        first = start_biblio(*fetch_argv(server.url, cache, "--workers", "2", "--no-progress"))
         _holding(first, cache)
         os.kill(first.pid, signal.SIGKILL)
         first.communicate(timeout=10)
