@@ -22,7 +22,7 @@ import polars as pl
 from biblio.corpus import Corpus, corpus_countries, corpus_years, prepare, select_works
 from biblio.dataset.selection import Selection
 from biblio.errors import InputError, UsageError
-from biblio.io import Dataset, atomic_path, atomic_write, open_dataset
+from biblio.io import Dataset, atomic_path, atomic_write, empty_frame, open_dataset
 from biblio.metrics.citations import citation_shares, citation_trend
 from biblio.metrics.coverage import coverage
 from biblio.metrics.flows import (
@@ -42,7 +42,7 @@ from biblio.metrics.institutions import (
 from biblio.metrics.large_works import large_works
 from biblio.metrics.output import output, unit_sizes, unit_works
 from biblio.metrics.researchers import researchers
-from biblio.schema import OUTPUT_TABLES, empty_table
+from biblio.schema import OUTPUT_TABLES
 from biblio.summary import (
     ActiveResearcher,
     CorpusFilters,
@@ -156,7 +156,7 @@ def corpus_tables(
         for name, frame in _year_tables(one, options, units, countries).items():
             parts[name].append(frame)
     tables = {
-        name: pl.concat(frames) if frames else _empty(name)
+        name: pl.concat(frames) if frames else empty_frame(OUTPUT_TABLES[name])
         for name, frames in parts.items()
         if name != "institutions_above"
     }
@@ -228,12 +228,6 @@ def _year_tables(
         corpus, units=network_units, coauthored=together
     )
     return tables
-
-
-def _empty(name: str) -> pl.DataFrame:
-    frame = pl.from_arrow(empty_table(OUTPUT_TABLES[name]))
-    assert isinstance(frame, pl.DataFrame)
-    return frame
 
 
 def _conform(name: str, frame: pl.DataFrame) -> pl.DataFrame:

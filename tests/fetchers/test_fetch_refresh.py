@@ -8,7 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
@@ -93,9 +92,7 @@ def test_a_refresh_drops_an_unfinished_plain_fetch(
 
 
 def _dataset(folder: Path, tag: str) -> Path:
-    empty = pl.from_arrow(empty_table(INSTITUTIONS))
-    assert isinstance(empty, pl.DataFrame)
-    write_table(empty, folder / "institutions.arrow", INSTITUTIONS)
+    write_table(empty_table(INSTITUTIONS), folder / "institutions.arrow", INSTITUTIONS)
     write_manifest(folder, {"source": tag})
     return folder
 

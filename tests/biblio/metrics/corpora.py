@@ -9,12 +9,12 @@ from typing import Any
 import polars as pl
 
 from biblio.corpus import Corpus, prepare
-from biblio.schema import AUTHORSHIPS, INSTITUTIONS, WORKS, empty_table
+from biblio.io import empty_frame
+from biblio.schema import AUTHORSHIPS, INSTITUTIONS, WORKS
 
 
 def _frame(rows: list[dict[str, Any]], schema: Any) -> pl.LazyFrame:
-    empty = pl.from_arrow(empty_table(schema))
-    assert isinstance(empty, pl.DataFrame)
+    empty = empty_frame(schema)
     if not rows:
         return empty.lazy()
     frame = pl.DataFrame(rows)
