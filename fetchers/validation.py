@@ -28,6 +28,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.ipc as ipc
@@ -76,15 +77,18 @@ def dataset_counts(
     ``works`` and ``authorships`` are the dataset's Arrow files; ``selection`` keeps the works
     tagged with that definition (a dataset holding several). The files are read one record
     batch at a time, only the columns counted, and works are keyed by a 64-bit hash of their
-    id, so memory holds 16 bytes a work and 12 a distinct (work, country) pair, not the tables
-    (a hash collision between two of a year's works naming one country would count them once:
-    about one chance in 10^8 in a year of a million works).
+    id. Each authorships batch is counted on its own (its distinct work-country pairs, by year
+    and country); a work whose authorships fall in several batches (at most one per batch
+    boundary in a dataset written work by work) is counted again, exactly, in a second pass over
+    those works alone. Memory thus holds 24 bytes a work and one batch, not the tables (a hash
+    collision between two of a year's works naming one country would count them once: about one
+    chance in 10^8 in a year of a million works).
     """
     kept = pl.col("publication_year").is_in(list(years))
     if selection is not None:
         kept &= pl.col("selections").list.contains(selection).fill_null(False)
     columns = ["work_id", "publication_year", *(["selections"] if selection else [])]
-    keys = pl.concat(
+    years_of = pl.concat(
         [
             pl.DataFrame(schema={"work": pl.UInt64, "year": pl.Int64}),
             *(
@@ -95,34 +99,62 @@ def dataset_counts(
             ),
         ]
     )
-    # Distinct (work, country) pairs of the kept works, batch by batch, then across batches one
-    # year at a time; countries as categoricals, so the pairs are two integers.
-    pairs = [
+    counts, seen = [], []
+    for frame in _batches(authorships, ["work_id", "countries"]):
+        pairs = _pairs(frame).join(years_of, on="work")
+        counts.append(_per_year_country(pairs))
+        seen.append(pairs.get_column("work").unique())
+    split = _repeated(seen)
+    if split.height:  # replace their per-batch counts with their counts over all batches
+        parts = [
+            _pairs(frame).join(split, on="work", how="semi")
+            for frame in _batches(authorships, ["work_id", "countries"])
+        ]
+        over_batches = pl.concat(parts).join(years_of, on="work")
+        counts += [
+            _per_year_country(over_batches.unique()),
+            *(
+                _per_year_country(part.join(years_of, on="work")).with_columns(-pl.col("n"))
+                for part in parts
+            ),
+        ]
+    return (
+        pl.concat([pl.DataFrame(schema={**_SCHEMA, "n": pl.Int64}), *counts])
+        .group_by("year", "country")
+        .agg(pl.col("n").sum().alias("works_dataset"))
+        .filter(pl.col("works_dataset") > 0)
+        .sort("year", "country")
+    )
+
+
+def _repeated(keys: Sequence[pl.Series]) -> pl.DataFrame:
+    """``work``: the keys found in more than one of ``keys`` (each holding distinct keys).
+
+    Sorted in numpy, which holds 8 bytes a key where a polars hash table held several times that.
+
+    >>> keys = [pl.Series([3, 1], dtype=pl.UInt64), pl.Series([2, 3], dtype=pl.UInt64)]
+    >>> _repeated(keys)["work"].to_list()
+    [3]
+    """
+    every = np.sort(np.concatenate([np.empty(0, np.uint64), *(k.to_numpy() for k in keys)]))
+    return pl.DataFrame(
+        {"work": np.unique(every[1:][every[1:] == every[:-1]])}, schema={"work": pl.UInt64}
+    )
+
+
+def _pairs(frame: pl.DataFrame) -> pl.DataFrame:
+    """The distinct (work key, country) pairs of a frame of authorships."""
+    return (
         frame.select(_WORK_KEY, pl.col("countries").alias("country"))
         .explode("country")
         .drop_nulls("country")
-        .with_columns(pl.col("country").cast(pl.Categorical))
         .unique()
-        .join(keys.select("work"), on="work", how="semi")
-        for frame in _batches(authorships, ["work_id", "countries"])
-    ]
-    none = pl.DataFrame(schema={"work": pl.UInt64, "country": pl.Categorical})
-    by_year = []
-    for year in sorted(set(keys["year"])):
-        of_year = keys.filter(year=year).select("work")
-        distinct = pl.concat(
-            [none, *(frame.join(of_year, on="work", how="semi") for frame in pairs)]
-        )
-        by_year.append(
-            distinct.unique()
-            .group_by("country")
-            .agg(pl.len().cast(pl.Int64).alias("works_dataset"))
-            .select(pl.lit(year, pl.Int64).alias("year"), "country", "works_dataset")
-        )
-    empty = pl.DataFrame(schema={**_SCHEMA, "works_dataset": pl.Int64})
-    return pl.concat(
-        [empty, *(frame.with_columns(pl.col("country").cast(pl.String)) for frame in by_year)]
-    ).sort("year", "country")
+    )
+
+
+def _per_year_country(pairs: pl.DataFrame) -> pl.DataFrame:
+    """``year, country, n``: the number of (work, country) pairs of each year and country."""
+    return pairs.group_by("year", "country").agg(pl.len().cast(pl.Int64).alias("n"))
 
 
 _WORK_KEY = pl.col("work_id").hash(seed=1702).alias("work")
