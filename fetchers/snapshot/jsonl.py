@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 from collections.abc import Iterator, Sequence
 from typing import cast
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 from isal import igzip, isal_zlib
 
 from biblio.dataset.normalise import read_institutions, read_works
@@ -112,21 +114,40 @@ def _prefilter(data: bytes, end: int, found: Needles) -> tuple[bytes | memoryvie
         or not (array[ends[:-1] + 1] == 123).all()  # "{" starts every line
     ):
         return _view(data, end), None
-    backslashes = np.flatnonzero(array[:-1] == 92)  # "\\"
-    for at in backslashes[array[backslashes + 1] == 117].tolist():  # "\\u": rare in OpenAlex
-        if any(data.startswith(e, at, end) for e in escapes):
-            return _view(data, end), None
-    hits: list[int] = []
-    for needle in wanted:
-        pos = data.find(needle, 0, end)
-        while pos >= 0:
-            line = int(np.searchsorted(ends, pos))
-            hits.append(line)
-            pos = data.find(needle, int(ends[line]) + 1, end)
-    lines = sorted(set(hits))
-    starts = [int(ends[k - 1]) + 1 if k else 0 for k in lines]
-    return b"".join(data[s : int(ends[k]) + 1] for s, k in zip(starts, lines, strict=True)), len(
-        ends
+    starts = np.concatenate(([0], ends + 1))
+    lines = pl.from_arrow(
+        pa.LargeBinaryArray.from_buffers(
+            pa.large_binary(), len(ends), [None, pa.py_buffer(starts), pa.py_buffer(data)]
+        )
+    )
+    assert isinstance(lines, pl.Series)
+    if _escaped(lines, escapes):  # an escape may hide a needle: rare in OpenAlex
+        return _view(data, end), None
+    matching = lines.to_frame().select(
+        pl.any_horizontal(*(pl.col(lines.name).bin.contains(n) for n in wanted))
+    )
+    kept = cast(pa.Array, lines.filter(matching.to_series()).to_arrow()).cast(pa.large_binary())
+    if not len(kept):
+        return b"", len(ends)
+    offsets = np.frombuffer(kept.buffers()[1], dtype=np.int64, count=len(kept) + 1)
+    body = cast(pa.Buffer, kept.buffers()[2])
+    return memoryview(body)[int(offsets[0]) : int(offsets[-1])], len(ends)
+
+
+def _escaped(lines: pl.Series, escapes: Sequence[bytes]) -> bool:
+    r"""Whether a line holds one of ``escapes``, looking first for their common prefix (``\\u00``).
+
+    >>> _escaped(pl.Series([b"a", b"\\u0031"]), [b"\\u0031", b"\\u0037"])
+    True
+    """
+    if not escapes:
+        return False
+    prefix = os.path.commonprefix(list(escapes))  # noqa: RUF071 (bytes, not paths)
+    suspects = lines.filter(lines.bin.contains(prefix))
+    return bool(suspects.len()) and bool(
+        suspects.to_frame()
+        .select(pl.any_horizontal(*(pl.col(lines.name).bin.contains(e) for e in escapes)).any())
+        .item()
     )
 
 
