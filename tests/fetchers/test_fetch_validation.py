@@ -9,6 +9,8 @@ from typing import Any
 
 import polars as pl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from biblio.cli import main
 from biblio.dataset.selection import WorkFilter
@@ -136,3 +138,69 @@ def test_a_work_split_over_record_batches_counts_once_per_country(tmp_path: Path
         (2024, "GB", 1),
         (2024, "US", 1),
     ]
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.integers(0, 11),  # work
+            st.lists(st.sampled_from(["CN", "US", "GB", None]), max_size=3),
+        ),
+        max_size=40,
+    ),
+    batch=st.integers(1, 7),
+    tagged=st.booleans(),
+)
+def test_counts_are_exact_whatever_the_order_and_batches(
+    tmp_path: Path, rows: list[tuple[int, list[str | None]]], batch: int, tagged: bool
+) -> None:
+    """Works anywhere in the file, in several batches or repeated, count once per country; only
+    the works of the years asked (and of the selection asked) count."""
+    import pyarrow.ipc as ipc
+
+    from fetchers.validation import dataset_counts
+
+    works = pl.DataFrame(
+        {
+            "work_id": [f"W{n}" for n in range(12)],
+            "publication_year": [2022 + n % 4 for n in range(12)],  # 2025 is not asked for
+            "selections": [
+                ["subfield:1702"] if n % 3 else ["concept:C154945302"] for n in range(12)
+            ],
+        },
+        schema_overrides={"publication_year": pl.Int32},
+    )
+    authorships = pl.DataFrame(
+        {"work_id": [f"W{w}" for w, _ in rows], "countries": [c for _, c in rows]},
+        schema={"work_id": pl.String, "countries": pl.List(pl.String)},
+    )
+    for name, frame in (("works", works), ("authorships", authorships)):
+        table = frame.to_arrow()
+        with ipc.new_file(tmp_path / f"{name}.arrow", table.schema) as writer:
+            writer.write_table(table, max_chunksize=batch)
+    selection = "subfield:1702" if tagged else None
+    counts = dataset_counts(
+        tmp_path / "works.arrow",
+        tmp_path / "authorships.arrow",
+        years=[2022, 2023, 2024],
+        selection=selection,
+    )
+    kept = works.filter(pl.col("publication_year") <= 2024)
+    if tagged:
+        kept = kept.filter(pl.col("selections").list.contains("subfield:1702"))
+    direct = (
+        authorships.explode("countries")
+        .drop_nulls()
+        .unique()
+        .join(kept, on="work_id")
+        .group_by(
+            pl.col("publication_year").cast(pl.Int64).alias("year"),
+            pl.col("countries").alias("country"),
+        )
+        .agg(pl.len().cast(pl.Int64).alias("works_dataset"))
+        .sort("year", "country")
+    )
+    assert counts.rows() == direct.rows()
