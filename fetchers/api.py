@@ -692,8 +692,9 @@ def _cut_ids(results: bytes, frame: pl.DataFrame) -> list[str]:
 
 
 def _ids(frame: pl.LazyFrame) -> list[str]:
+    # Streaming: the distinct ids, not every exploded row (1M works: 0.1 GB instead of 0.45).
     column = frame.collect_schema().names()[0]
-    return frame.drop_nulls().unique().collect()[column].to_list()
+    return frame.drop_nulls().unique().collect(engine="streaming")[column].to_list()
 
 
 def _id_order(openalex_id: str) -> tuple[int, str]:
@@ -705,7 +706,7 @@ def _works_so_far(builder: DatasetBuilder) -> int:
     works = builder.works_so_far()
     if works is None:
         return 0
-    return int(works.select(pl.col("work_id").n_unique()).collect().item())
+    return int(works.select(pl.col("work_id").n_unique()).collect(engine="streaming").item())
 
 
 def _check_workers(workers: int) -> None:

@@ -28,11 +28,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
+from biblio.dataset.keys import WORK_KEY, repeated
 from biblio.io import atomic_path
 from fetchers.http import OpenAlexClient
 from fetchers.query import Query
@@ -93,7 +93,7 @@ def dataset_counts(
             pl.DataFrame(schema={"work": pl.UInt64, "year": pl.Int64}),
             *(
                 frame.filter(kept).select(
-                    _WORK_KEY, pl.col("publication_year").cast(pl.Int64).alias("year")
+                    WORK_KEY, pl.col("publication_year").cast(pl.Int64).alias("year")
                 )
                 for frame in _batches(works, columns)
             ),
@@ -104,7 +104,7 @@ def dataset_counts(
         pairs = _pairs(frame).join(years_of, on="work")
         counts.append(_per_year_country(pairs))
         seen.append(pairs.get_column("work").unique())
-    split = _repeated(seen)
+    split = repeated(pl.concat([pl.Series("work", [], pl.UInt64), *seen])).to_frame()
     if split.height:  # replace their per-batch counts with their counts over all batches
         parts = [
             _pairs(frame).join(split, on="work", how="semi")
@@ -127,25 +127,10 @@ def dataset_counts(
     )
 
 
-def _repeated(keys: Sequence[pl.Series]) -> pl.DataFrame:
-    """``work``: the keys found in more than one of ``keys`` (each holding distinct keys).
-
-    Sorted in numpy, which holds 8 bytes a key where a polars hash table held several times that.
-
-    >>> keys = [pl.Series([3, 1], dtype=pl.UInt64), pl.Series([2, 3], dtype=pl.UInt64)]
-    >>> _repeated(keys)["work"].to_list()
-    [3]
-    """
-    every = np.sort(np.concatenate([np.empty(0, np.uint64), *(k.to_numpy() for k in keys)]))
-    return pl.DataFrame(
-        {"work": np.unique(every[1:][every[1:] == every[:-1]])}, schema={"work": pl.UInt64}
-    )
-
-
 def _pairs(frame: pl.DataFrame) -> pl.DataFrame:
     """The distinct (work key, country) pairs of a frame of authorships."""
     return (
-        frame.select(_WORK_KEY, pl.col("countries").alias("country"))
+        frame.select(WORK_KEY, pl.col("countries").alias("country"))
         .explode("country")
         .drop_nulls("country")
         .unique()
@@ -155,9 +140,6 @@ def _pairs(frame: pl.DataFrame) -> pl.DataFrame:
 def _per_year_country(pairs: pl.DataFrame) -> pl.DataFrame:
     """``year, country, n``: the number of (work, country) pairs of each year and country."""
     return pairs.group_by("year", "country").agg(pl.len().cast(pl.Int64).alias("n"))
-
-
-_WORK_KEY = pl.col("work_id").hash(seed=1702).alias("work")
 
 
 def _batches(path: Path, columns: Sequence[str]) -> Iterator[pl.DataFrame]:

@@ -5,8 +5,7 @@ Batches are normalised and written as numbered part files in a staging folder
 parts behind. :meth:`DatasetBuilder.finish` then keeps one version of each work (the newest
 ``updated_date``; on a tie the later part), streams the parts into the final tables, writes the
 manifest and moves the folder into place with one rename. Memory stays bounded by one batch while
-adding, and while finishing by one part plus the kept version of each work (about 50 bytes a
-work).
+adding, and while finishing by one part plus two 8-byte keys a work (:mod:`.keys`).
 
 Examples
 --------
@@ -36,6 +35,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
+from biblio.dataset.keys import WORK_KEY, repeated
 from biblio.dataset.normalise import normalise_institutions, normalise_works
 from biblio.dataset.selection import WorkFilter
 from biblio.io import (
@@ -255,27 +255,24 @@ class _KeptVersions:
 
     def rows_of(self, part: str) -> pl.Expr:
         """True for the rows of ``part`` that the final tables keep."""
-        rows = ~_ID_HASH.is_in(self.repeated)
+        rows = ~WORK_KEY.is_in(self.repeated)
         newest = self.kept.get(part)
         if newest is not None:
             rows |= pl.col("work_id").is_in(newest)
         return rows & ~pl.col("work_id").is_in(self.dropped) if len(self.dropped) else rows
 
 
-_ID_HASH = pl.col("work_id").hash(seed=1702)
-
-
 def _kept_versions(works: pl.LazyFrame, dropped: Collection[str]) -> _KeptVersions:
     """The newest version of each work: newest ``updated_date``, then the latest part name.
 
-    Only the ids met more than once are compared, by 64-bit hash first (a collision only adds a
-    work to the exact comparison), so memory holds one hash per work, not the work ids.
+    Only the ids met more than once are compared, by 64-bit key first (a collision only adds a
+    work to the exact comparison), so memory holds two keys per work (:mod:`.keys`), not the
+    work ids.
     """
-    counts = works.select(_ID_HASH.alias("hash")).group_by("hash").len()
-    repeated = counts.filter(pl.col("len") > 1).select("hash").collect(engine="streaming")["hash"]
+    twice = repeated(works.select(WORK_KEY).collect(engine="streaming")["work"])
     newest = pl.col(_PART).sort_by(["updated_date", _PART], nulls_last=False).last()
     kept = (
-        works.filter(_ID_HASH.is_in(repeated))
+        works.filter(WORK_KEY.is_in(twice))
         .group_by("work_id")
         .agg(newest)
         .group_by(_PART)
@@ -283,7 +280,7 @@ def _kept_versions(works: pl.LazyFrame, dropped: Collection[str]) -> _KeptVersio
         .collect(engine="streaming")
     )
     by_part = dict(zip(kept[_PART], kept["work_id"], strict=True))
-    return _KeptVersions(repeated, by_part, pl.Series(list(dropped), dtype=pl.String))
+    return _KeptVersions(twice, by_part, pl.Series(list(dropped), dtype=pl.String))
 
 
 def _copy_kept(
