@@ -17,9 +17,10 @@ and their institutions. Then, each in its own child process, which reports its o
   written, author lists left cut), over the first ``--sequential-max`` works.
 
 Prints works/s, list calls (charged against the daily budget) and single-work calls (free) per
-1,000 works, and peak RSS. ``--resume N`` measures, on N works, a fetch cut by the budget after
-half its list calls and resumed "the next day" (a new budget, every cursor of the first day
-refused): its list calls as a ratio of one uninterrupted fetch, and that both datasets are equal.
+1,000 works, and peak RSS (per phase, and its anonymous part: without the pages of the mapped
+Arrow files). ``--resume N`` measures, on N works, a fetch cut by the budget after half its list
+calls and resumed "the next day" (a new budget, every cursor of the first day refused): its list
+calls as a ratio of one uninterrupted fetch, and that both datasets are equal.
 
 Usage::
 
@@ -202,13 +203,18 @@ def works(
 
 # -- the clients, each run in a child process ----------------------------------------------
 class _Sampler:
-    """Samples this process's resident memory (``VmRSS``) while tagging it with the phase."""
+    """Samples this process's resident memory (``VmRSS``) while tagging it with the phase.
+
+    Also its anonymous part (``RssAnon``: the heap, without the pages of the memory-mapped Arrow
+    files, which the kernel can drop at any time), per phase too.
+    """
 
     def __init__(self, interval: float = 0.1) -> None:
         import threading
 
         self.phase = "plan"
         self.peaks: dict[str, float] = {}
+        self.anon: dict[str, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(interval,), daemon=True)
         self._thread.start()
@@ -219,9 +225,10 @@ class _Sampler:
     def _run(self, interval: float) -> None:
         while not self._stop.wait(interval):
             for line in Path("/proc/self/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    rss = int(line.split()[1]) / 1024
-                    self.peaks[self.phase] = max(self.peaks.get(self.phase, 0.0), rss)
+                for key, peaks in (("VmRSS:", self.peaks), ("RssAnon:", self.anon)):
+                    if line.startswith(key):
+                        rss = int(line.split()[1]) / 1024
+                        peaks[self.phase] = max(peaks.get(self.phase, 0.0), rss)
 
     def close(self) -> dict[str, float]:
         self._stop.set()
@@ -270,6 +277,7 @@ def child_ours(url: str, rate: float, workers: int, folder: str) -> dict[str, An
         "whole": manifest["works_fetched_whole"],
         "partitions": manifest["partitions"],
         "phase_rss_mib": peaks,
+        "phase_anon_mib": sampler.anon,
     }
 
 
@@ -379,6 +387,8 @@ def bench(n: int, args: argparse.Namespace) -> dict[str, Any]:
                 f"({ours['partitions']} partitions, {ours['whole']:,} works fetched whole); "
                 f"peak RSS {ours['peak_rss_mib']:,.0f} MiB ("
                 + ", ".join(f"{k} {v:,.0f}" for k, v in ours["phase_rss_mib"].items())
+                + "; anonymous: "
+                + ", ".join(f"{k} {v:,.0f}" for k, v in ours["phase_anon_mib"].items())
                 + f"), CPU {ours['cpu']:.0f} s (server {ours['server_cpu']:.0f} s)",
                 flush=True,
             )
