@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -58,3 +60,13 @@ def demo_cache(shared_build: Callable[[str, Callable[[Path], None]], Path]) -> P
         ensure_dataset("demo", cache)
 
     return shared_build("demo-cache", build)
+
+
+def heavy_modules_loaded(imports: str) -> list[str]:
+    """Which of igraph, matplotlib and seaborn a fresh interpreter has loaded after ``imports``."""
+    code = (
+        f"import sys, {imports}\n"
+        "print(*sorted(m for m in ('igraph', 'matplotlib', 'seaborn') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return done.stdout.split()

@@ -13,6 +13,7 @@ import pytest
 
 from biblio.cli import main
 from biblio.schema import OUTPUT_TABLES
+from tests.biblio.conftest import heavy_modules_loaded
 from tests.contract import build_dataset
 
 
@@ -145,9 +146,4 @@ def test_a_year_alone_writes_the_rows_of_every_year(
 
 def test_the_network_loads_igraph_without_matplotlib() -> None:
     """The metrics load igraph for the network but not matplotlib (igraph's own drawing)."""
-    code = (
-        "import sys, biblio.network, biblio.tables\n"
-        "print(sorted(m for m in ('igraph', 'matplotlib', 'seaborn') if m in sys.modules))\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "['igraph']"
+    assert heavy_modules_loaded("biblio.network, biblio.tables") == ["igraph"]

@@ -5,8 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-import subprocess
-import sys
 from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
@@ -16,6 +14,7 @@ import pytest
 from biblio.cli import main
 from biblio.report.format import md_escape
 from biblio.report.published import read_published_figures
+from tests.biblio.conftest import heavy_modules_loaded
 from tests.biblio.quotable import bare_shares, unquotable_text
 
 SCRIPT_NAME = "<script>alert(1)</script> Institute"
@@ -255,12 +254,7 @@ def test_year_outside_the_dataset_is_a_usage_error(
 
 
 def test_import_biblio_stays_light() -> None:
-    code = (
-        "import sys, biblio, biblio.report, biblio.bundle, fetchers.demo; "
-        "print(sorted(m for m in ('seaborn', 'matplotlib', 'igraph') if m in sys.modules))"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "[]"
+    assert heavy_modules_loaded("biblio, biblio.report, biblio.bundle, fetchers.demo") == []
 
 
 # -- every number safe to quote -------------------------------------------------------------
